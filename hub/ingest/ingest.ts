@@ -69,14 +69,17 @@ export function createIngest(options: IngestOptions): Ingest {
         }
         const oldestAcceptedT = now - settings.rawRetentionDays * 86_400_000;
         for (const { index, reading } of parsed.readings) {
+          const neighbours = store.around(meterId, reading.t);
           const stored = toStoredReading(meterId, reading);
+          // A reading without a serial belongs to the meter of the reading before it.
+          stored.serial ??= neighbours.previous?.serial ?? null;
           const verdict = validateReading(stored, {
             kind: meter.kind,
             now,
             futureToleranceMs: settings.futureToleranceMs,
             oldestAcceptedT,
             maxPowerW: settings.maxPowerW,
-            ...store.around(meterId, stored.t),
+            ...neighbours,
           });
           if (verdict.ok) {
             accepted.push(store.accept([stored]));
@@ -89,7 +92,7 @@ export function createIngest(options: IngestOptions): Ingest {
       }
       for (const r of rejections) {
         if (r.code === 'malformed' || r.code === 'oversized') {
-          health.rejected({ meterId, at: new Date(now).toISOString(), index: r.index, t: null, code: r.code, summary: r.reason.slice(0, 200) });
+          health.rejected({ meterId, at: new Date(now).toISOString(), index: r.index, t: null, code: r.code, summary: withoutValues(r.reason).slice(0, 200) });
         }
       }
 
@@ -105,4 +108,9 @@ export function createIngest(options: IngestOptions): Ingest {
       return result;
     },
   };
+}
+
+/** Schema messages quote the offending value "(got ...)": fine for the meter itself, not for volunteers' lists. */
+function withoutValues(reason: string): string {
+  return reason.replace(/ \(got [^)]*\)/g, '');
 }
