@@ -199,8 +199,12 @@ export function createHubBroker(options: HubBrokerOptions): HubBroker {
       if (!aedes) return;
       const status: HubStatusMessage = { online: false, since: new Date(clock.now()).toISOString() };
       await publish(HUB_STATUS_TOPIC, status, true).catch(() => {});
-      await new Promise<void>((resolve) => server?.close(() => resolve()) ?? resolve());
+      // Stop accepting, then let Aedes close its clients: net.Server.close
+      // waits for open connections, so awaiting it first would hang.
+      const closed = new Promise<void>((resolve) => server?.close(() => resolve()) ?? resolve());
       await new Promise<void>((resolve) => aedes!.close(() => resolve()));
+      for (const client of Object.values((aedes as unknown as { clients: Record<string, Client> }).clients)) client.close();
+      await closed;
       aedes = null;
       server = null;
     },

@@ -44,7 +44,7 @@ export const readingSchema = z
         .optional(),
       serial: z
         .string({ error: (issue) => `must be a string (got ${describe(issue.input)})` })
-        .regex(/^[\x21-\x7e]{1,64}$/, { error: 'must be 1–64 printable characters without spaces' })
+        .regex(/^[\x21-\x7e]{1,96}$/, { error: 'must be 1–96 printable characters without spaces (DSMR identifiers run to 96)' })
         .optional(),
     },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed: t, ${REGISTERS.join(', ')}, powerW, serial` : `must be a reading object (got ${describe(issue.input)})`) },
