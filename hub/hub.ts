@@ -15,6 +15,7 @@ import { meterTopics } from './broker/topics.js';
 import { createPublicServer, type PublicServer } from './http/publicServer.js';
 import { createAdminServer, type AdminServer } from './admin/adminServer.js';
 import { createHubCommands, type HubCommands } from './admin/hubCommands.js';
+import { openPairingCodes } from './pairing/pairingCodes.js';
 
 /**
  * The hub process: starts its parts in order (lock, settings, registry,
@@ -91,16 +92,20 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     await broker.start();
     stack.push(() => broker.stop());
 
-    const http: PublicServer = createPublicServer({ settings, broker, registry, store, health, clock, startedAt, logger: options.logger });
+    let commands: HubCommands | null = null;
+    const http: PublicServer = createPublicServer({ settings, broker, registry, store, health, clock, startedAt, logger: options.logger, commands: () => commands! });
     await http.start();
     stack.push(() => http.stop());
 
-    const commands = createHubCommands({
+    const pairing = await openPairingCodes(dataDir);
+    commands = createHubCommands({
       registry,
       store,
       health,
       now: clock.now,
       mqttUrl: () => `mqtt://${settings.publicHost}:${broker.mqttPort}`,
+      httpUrl: () => `http://${settings.publicHost}:${http.port}`,
+      pairing,
       running: { startedAt, mqttPort: broker.mqttPort, httpPort: http.port },
       timeZone: settings.timeZone,
       onMeterRemoved(meterId) {

@@ -39,6 +39,8 @@ export async function connectAdminClient(dataDir: string): Promise<HubCommands> 
     listHouseholds: () => call('GET', ADMIN_ROUTES.households),
     removeHousehold: (householdId) => call('DELETE', id(ADMIN_ROUTES.household, householdId)),
     addMeter: (input) => call('POST', ADMIN_ROUTES.meters, input),
+    addMeterWithPairingCode: (input) => call('POST', ADMIN_ROUTES.meterPairings, input),
+    redeemPairingCode: () => Promise.reject(new Error('Pairing codes are redeemed by the sensor node over HTTP, not through the admin API.')),
     listMeters: () => call('GET', ADMIN_ROUTES.meters),
     removeMeter: (meterId, { deleteReadings }) => call('DELETE', `${id(ADMIN_ROUTES.meter, meterId)}?deleteReadings=${deleteReadings}`),
     status: () => call('GET', ADMIN_ROUTES.status),

@@ -21,6 +21,7 @@ export const ADMIN_ROUTES = {
   households: '/api/admin/households',
   household: '/api/admin/households/:id',
   meters: '/api/admin/meters',
+  meterPairings: '/api/admin/meter-pairings',
   meter: '/api/admin/meters/:id',
   status: '/api/admin/status',
 } as const;
@@ -69,6 +70,7 @@ export function createAdminServer(options: { dataDir: string; commands: HubComma
       app.delete<{ Params: { id: string } }>(ADMIN_ROUTES.household, (request) => commands.removeHousehold(request.params.id));
       app.get(ADMIN_ROUTES.meters, () => commands.listMeters());
       app.post(ADMIN_ROUTES.meters, (request) => commands.addMeter(addMeterBody.parse(request.body)));
+      app.post(ADMIN_ROUTES.meterPairings, (request) => commands.addMeterWithPairingCode(addMeterBody.parse(request.body)));
       app.delete<{ Params: { id: string }; Querystring: { deleteReadings?: string } }>(ADMIN_ROUTES.meter, (request) =>
         commands.removeMeter(request.params.id, { deleteReadings: request.query.deleteReadings === 'true' }),
       );

@@ -3,6 +3,7 @@ import type { ReadingStore, StorageHealth } from '../storage/readingStore.js';
 import type { DeviceHealth, MeterHealth } from '../ingest/deviceHealth.js';
 import { generateMeterSecret, hashMeterSecret } from '../broker/meterSecret.js';
 import { meterTopics } from '../broker/topics.js';
+import type { PairingCodes } from '../pairing/pairingCodes.js';
 
 /**
  * What the CLI can ask of a hub. The same functions run inside a running hub
@@ -16,6 +17,14 @@ export interface MeterCredentials {
   password: string;
   mqttUrl: string;
   topic: string;
+}
+
+export interface MeterPairing {
+  meterId: string;
+  pairingCode: string;
+  expiresAt: string;
+  /** What the volunteer types on the sensor node. */
+  pairCommand: string;
 }
 
 export interface MeterListEntry {
@@ -46,6 +55,10 @@ export interface HubCommands {
   listHouseholds(): Promise<Array<Household & { meters: number }>>;
   removeHousehold(id: string): Promise<Household>;
   addMeter(input: { householdId: string; kind: MeterKind; driver: MeterDriver }): Promise<MeterCredentials>;
+  /** Adds a meter whose secret is handed out later, once, for a pairing code. */
+  addMeterWithPairingCode(input: { householdId: string; kind: MeterKind; driver: MeterDriver }): Promise<MeterPairing>;
+  /** Trades a pairing code for the meter's fresh credentials (sensor node → hub). */
+  redeemPairingCode(code: string, address: string): Promise<MeterCredentials & { kind: MeterKind; driver: MeterDriver }>;
   listMeters(): Promise<MeterListEntry[]>;
   removeMeter(id: string, options: { deleteReadings: boolean }): Promise<{ meterId: string; readingsDeleted: number }>;
   status(): Promise<HubStatus>;
@@ -58,6 +71,9 @@ export interface HubCommandContext {
   health: DeviceHealth | null;
   now(): number;
   mqttUrl(): string;
+  /** The hub's HTTP URL as sensor nodes reach it. */
+  httpUrl(): string;
+  pairing: PairingCodes;
   running: { startedAt: number; mqttPort: number; httpPort: number } | null;
   timeZone: string;
   onMeterRemoved?(meterId: string): void;
@@ -77,6 +93,25 @@ export function createHubCommands(ctx: HubCommandContext): HubCommands {
       const password = generateMeterSecret();
       const meter = await ctx.registry.addMeter({ householdId, kind, driver, secretHash: await hashMeterSecret(password) }, ctx.now());
       return { meterId: meter.id, username: meter.id, password, mqttUrl: ctx.mqttUrl(), topic: meterTopics(meter.id).readings };
+    },
+
+    async addMeterWithPairingCode({ householdId, kind, driver }) {
+      // Nobody ever sees this first secret; pairing replaces it.
+      const meter = await ctx.registry.addMeter({ householdId, kind, driver, secretHash: await hashMeterSecret(generateMeterSecret()) }, ctx.now());
+      const { code, expiresAt } = await ctx.pairing.create(meter.id, ctx.now());
+      return {
+        meterId: meter.id,
+        pairingCode: code,
+        expiresAt: new Date(expiresAt).toISOString(),
+        pairCommand: `commonwatt sensor pair --hub ${ctx.httpUrl()} ${code}`,
+      };
+    },
+
+    async redeemPairingCode(code, address) {
+      const meterId = await ctx.pairing.redeem(code, address, ctx.now());
+      const password = generateMeterSecret();
+      const meter = await ctx.registry.setMeterSecret(meterId, await hashMeterSecret(password));
+      return { meterId, username: meterId, password, mqttUrl: ctx.mqttUrl(), topic: meterTopics(meterId).readings, kind: meter.kind, driver: meter.driver };
     },
 
     async listMeters() {

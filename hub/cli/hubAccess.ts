@@ -8,6 +8,7 @@ import { createLogger } from '../log/createLogger.js';
 import { acquireDataDirLock, isProcessAlive, readLockOwner } from '../storage/dataDirLock.js';
 import { openRegistry } from '../storage/registry.js';
 import { createReadingStore } from '../storage/readingStore.js';
+import { openPairingCodes } from '../pairing/pairingCodes.js';
 
 /**
  * Runs a CLI command against a hub's data: through the running hub's admin API
@@ -35,6 +36,8 @@ export async function withHubCommands<T>(dataDirOption: string, run: (commands: 
           health: null,
           now: systemClock.now,
           mqttUrl: () => `mqtt://${settings.publicHost}:${settings.mqttPort}`,
+          httpUrl: () => `http://${settings.publicHost}:${settings.httpPort}`,
+          pairing: await openPairingCodes(dataDir),
           running: null,
           timeZone: settings.timeZone,
         }),

@@ -7,10 +7,13 @@ import type { HubBroker } from '../broker/hubBroker.js';
 import type { Registry } from '../storage/registry.js';
 import type { ReadingStore } from '../storage/readingStore.js';
 import type { DeviceHealth } from '../ingest/deviceHealth.js';
+import type { HubCommands } from '../admin/hubCommands.js';
+import { PairingError } from '../pairing/pairingCodes.js';
 
 /**
  * The hub's public HTTP server (ARCHITECTURE.md "HTTP"). Routes:
  * - GET /api/health: uptime, meters online/total, storage state; no household data.
+ * - POST /api/pair {code}: a sensor node trades a one-time pairing code for its meter's credentials.
  * - /mqtt: MQTT over WebSocket, with the same rules as TCP.
  * Released figures and the dashboard come with the publication engine.
  */
@@ -37,6 +40,7 @@ export function createPublicServer(options: {
   clock: Clock;
   startedAt: number;
   logger: Logger;
+  commands: () => HubCommands;
 }): PublicServer {
   const log = options.logger.child({ module: 'http' });
   let app: FastifyInstance | null = null;
@@ -58,6 +62,21 @@ export function createPublicServer(options: {
           meters: { online: options.health.onlineCount(), total: options.registry.meters().length },
           storage: { state: storage.state, error: storage.error, since: storage.since === null ? null : new Date(storage.since).toISOString() },
         };
+      });
+      app.post<{ Body: { code?: unknown } }>('/api/pair', async (request, reply) => {
+        const code = request.body?.code;
+        if (typeof code !== 'string') return reply.status(400).send({ error: 'send {"code": "XXXX-XXXX"} with the pairing code shown on the hub' });
+        try {
+          const credentials = await options.commands().redeemPairingCode(code, request.ip);
+          log.info({ meterId: credentials.meterId, address: request.ip }, 'meter paired');
+          return credentials;
+        } catch (error) {
+          if (error instanceof PairingError) {
+            log.warn({ address: request.ip, status: error.status }, 'pairing refused');
+            return reply.status(error.status).send({ error: error.message });
+          }
+          throw error;
+        }
       });
       app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
         log.warn({ url: request.url, err: error }, 'request failed');

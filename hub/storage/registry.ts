@@ -55,6 +55,8 @@ export interface Registry {
   removeHousehold(id: string): Promise<Household>;
   addMeter(input: { householdId: string; kind: MeterKind; driver: MeterDriver; secretHash: string }, now: number): Promise<Meter>;
   removeMeter(id: string): Promise<Meter>;
+  /** Replaces a meter's secret (pairing hands out a fresh one). */
+  setMeterSecret(id: string, secretHash: string): Promise<Meter>;
 }
 
 export class RegistryError extends Error {
@@ -120,6 +122,15 @@ export async function openRegistry(dataDir: string): Promise<Registry> {
       }
       const meter: Meter = { id: newId('m', data().meters), householdId, kind, driver, secretHash, createdAt: new Date(now).toISOString() };
       await db.update((d) => void d.meters.push(meter));
+      return meter;
+    },
+
+    async setMeterSecret(id, secretHash) {
+      const meter = data().meters.find((m) => m.id === id);
+      if (!meter) throw new RegistryError(`Meter ${JSON.stringify(id)} does not exist; see \`commonwatt meters list\`.`, 'not_found');
+      await db.update(() => {
+        meter.secretHash = secretHash;
+      });
       return meter;
     },
 
