@@ -7,8 +7,10 @@ import type { EventEmitter } from 'node:events';
  * cumulative registers. The agent samples `latest()` at its publish interval,
  * so a driver may read faster than the agent publishes without losing energy.
  *
- * Hardware is injected: a driver receives an opened port or a johnny-five io
- * object from the entry point, never opens a device itself by name.
+ * Hardware is injected: a driver receives an opened port (DSMR) or a function
+ * that opens its board (S0, so it can reconnect after an unplug). The Modbus
+ * driver is the exception: given no client, it opens its bus path itself, for
+ * the same reason; tests inject a client or point it at a pty.
  */
 
 /** A reading as the hub's contract defines it (ARCHITECTURE.md "A reading"). */
