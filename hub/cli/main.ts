@@ -6,6 +6,7 @@ import { startHub } from '../hub.js';
 import { runDemo } from '../demo/runDemo.js';
 import { withHubCommands } from './hubAccess.js';
 import { printTable } from './printTable.js';
+import { registerSensorCommands } from '../../sensors/cli/sensorCommands.js';
 
 /**
  * `commonwatt`: one command with subcommands. Every subcommand takes
@@ -109,9 +110,18 @@ meters
   .requiredOption('--household <id>', 'household the meter belongs to')
   .addOption(new Option('--kind <kind>', 'what the meter measures').choices(METER_KINDS).makeOptionMandatory())
   .addOption(new Option('--driver <driver>', 'how it is read').choices(METER_DRIVERS).makeOptionMandatory())
+  .option('--pairing-code', 'print a one-time code for `commonwatt sensor pair` instead of the secret')
   .addOption(dataDirOption())
-  .option('--json', 'print {"meterId","username","password","mqttUrl","topic"}')
-  .action(async (opts: { household: string; kind: MeterKind; driver: MeterDriver; dataDir: string; json?: boolean }) => {
+  .option('--json', 'print {"meterId","username","password","mqttUrl","topic"} (or the pairing code)')
+  .action(async (opts: { household: string; kind: MeterKind; driver: MeterDriver; dataDir: string; json?: boolean; pairingCode?: boolean }) => {
+    if (opts.pairingCode) {
+      const pairing = await withHubCommands(opts.dataDir, (c) => c.addMeterWithPairingCode({ householdId: opts.household, kind: opts.kind, driver: opts.driver }));
+      print(!!opts.json, pairing, () => {
+        console.log(`Added meter ${pairing.meterId}. Pairing code: ${pairing.pairingCode} (works once, until ${pairing.expiresAt}).`);
+        console.log(`On the sensor node run:\n  ${pairing.pairCommand}`);
+      });
+      return;
+    }
     const credentials = await withHubCommands(opts.dataDir, (c) => c.addMeter({ householdId: opts.household, kind: opts.kind, driver: opts.driver }));
     print(!!opts.json, credentials, () => {
       console.log(`Added meter ${credentials.meterId}. Its secret is shown only now: put it in the sensor's configuration.`);
@@ -172,6 +182,8 @@ program
       console.log(`Storage: ${status.storage.state}${status.storage.error ? ` (${status.storage.error})` : ''}. Time zone: ${status.timeZone}.`);
     });
   });
+
+registerSensorCommands(program, waitForSignal);
 
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
