@@ -1,121 +1,192 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import { SerialPortMock } from 'serialport';
 import type { Logger } from '../log/createLogger.js';
-import { startHub } from '../hub.js';
+import { systemClock } from '../config/clock.js';
+import { startHub, type Hub } from '../hub.js';
 import type { MeterCredentials } from '../admin/hubCommands.js';
-import { consumptionW, householdProfile, solarW, type HouseholdProfile } from './simulatedHousehold.js';
+import { parseAgentConfig } from '../../sensors/agent/agentConfig.js';
+import { openOutbox } from '../../sensors/agent/outbox.js';
+import { createSensorAgent, type SensorAgent } from '../../sensors/agent/sensorAgent.js';
+import { createDsmrDriver } from '../../sensors/drivers/dsmr/dsmrDriver.js';
+import { createPulseDriver } from '../../sensors/drivers/s0/pulseDriver.js';
+import { consumptionW, householdProfile, solarW } from './simulatedHousehold.js';
+import { buildDsmr5Telegram } from './simulatedP1Meter.js';
+import { SimulatedPulseBoard } from './simulatedPulseBoard.js';
 
 /**
- * `commonwatt demo`: the hub plus a neighbourhood of simulated households, each
- * with a grid meter and most with a solar generation meter, publishing over
- * real MQTT with real credentials made by `meters add`. On the first run each
- * meter also sends the last day as a backlog, so rollups have a history.
+ * `commonwatt demo`: the hub plus a neighbourhood of simulated households. Each
+ * household has a smart meter whose P1 telegrams the real DSMR driver reads
+ * from a mock serial port, and most have solar panels whose pulse meter the
+ * real S0 driver counts on a simulated Arduino. A real sensor agent per
+ * household sends the readings over MQTT with credentials from `meters add`.
+ * On the first run each agent's outbox starts with the last day of readings,
+ * as if the hub had been away, so interval energy has a history at once.
  */
 
 const ZONES = ['Mill Lane', 'Orchard Road', 'Church Street'];
-const CREDENTIALS_FILE = 'demo-meters.json';
-const PUBLISH_INTERVAL_MS = 10_000;
-const BACKLOG_STEP_MS = 60_000;
+const STATE_FILE = 'demo-state.json';
+const TELEGRAM_INTERVAL_MS = 5_000;
+const IMPULSES_PER_KWH = 1000;
+const SOLAR_PIN = 2;
 
-interface DemoMeter extends MeterCredentials {
-  kind: 'grid' | 'generation';
-  household: number;
+interface DemoHouse {
+  index: number;
+  grid: MeterCredentials;
+  solar: MeterCredentials | null;
+  /** Simulated smart-meter registers, carried across demo runs. */
+  importWh: number;
+  exportWh: number;
+  /** The solar meter's display when its pulse count started. */
+  solarOffsetWh: number;
 }
 
 export interface Demo {
+  readonly hub: Hub;
+  /** Readings still waiting in the agents' outboxes. */
+  pending(): number;
   stop(): Promise<void>;
 }
 
 export async function runDemo(options: { dataDir: string; households: number; logger: Logger; settings?: Record<string, unknown> }): Promise<Demo> {
   const log = options.logger.child({ module: 'demo' });
   const hub = await startHub({ dataDir: options.dataDir, logger: options.logger, settings: { host: '127.0.0.1', ...options.settings } });
-  const file = join(hub.dataDir, CREDENTIALS_FILE);
-  let meters: DemoMeter[] = [];
+  const stateFile = join(hub.dataDir, STATE_FILE);
+  let houses: DemoHouse[] = [];
   try {
-    meters = JSON.parse(await readFile(file, 'utf8')) as DemoMeter[];
+    houses = (JSON.parse(await readFile(stateFile, 'utf8')) as { houses: DemoHouse[] }).houses;
   } catch {
     // first run
   }
-  const existing = new Set(meters.map((m) => m.household));
+  const saveState = () => writeFile(stateFile, JSON.stringify({ houses }, null, 2), { mode: 0o600 });
+  const now = systemClock.now();
+  const offsetAt = (t: number) => hub.store.calendar.offsetAt(t);
+  const backlogs = new Map<number, Array<{ meterId: string; reading: Record<string, number> & { t: number } }>>();
+
   for (let i = 0; i < options.households; i++) {
-    if (existing.has(i)) continue;
+    if (houses.some((h) => h.index === i)) continue;
+    const profile = householdProfile(i);
     const household = await hub.commands.addHousehold({ label: `Demo household ${i + 1}`, zone: ZONES[i % ZONES.length]! });
-    const grid = await hub.commands.addMeter({ householdId: household.id, kind: 'grid', driver: 'mqtt' });
-    meters.push({ ...grid, kind: 'grid', household: i });
-    if (householdProfile(i).solarPeakW > 0) {
-      const solar = await hub.commands.addMeter({ householdId: household.id, kind: 'generation', driver: 'mqtt' });
-      meters.push({ ...solar, kind: 'generation', household: i });
+    const grid = await hub.commands.addMeter({ householdId: household.id, kind: 'grid', driver: 'dsmr' });
+    const solar = profile.solarPeakW > 0 ? await hub.commands.addMeter({ householdId: household.id, kind: 'generation', driver: 's0' }) : null;
+    const house: DemoHouse = { index: i, grid, solar, importWh: 2_000_000 + i * 37_000, exportWh: 300_000 + i * 11_000, solarOffsetWh: 1_500_000 + i * 23_000 };
+    // A day of readings at one-minute steps, waiting in the agent's outbox.
+    const backlog: Array<{ meterId: string; reading: Record<string, number> & { t: number } }> = [];
+    for (let t = now - 86_400_000; t < now; t += 60_000) {
+      const sun = solarW(profile, t, offsetAt(t));
+      const net = consumptionW(profile, t, offsetAt(t)) - sun;
+      if (net >= 0) house.importWh += net / 60;
+      else house.exportWh += -net / 60;
+      house.solarOffsetWh += sun / 60;
+      backlog.push({ meterId: grid.meterId, reading: { t, importWh: Math.floor(house.importWh), exportWh: Math.floor(house.exportWh) } });
+      if (solar) backlog.push({ meterId: solar.meterId, reading: { t, generationWh: Math.floor(house.solarOffsetWh) } });
     }
+    house.solarOffsetWh = Math.floor(house.solarOffsetWh) + 1; // the pulse count starts after the backlog
+    backlogs.set(i, backlog);
+    houses.push(house);
   }
-  await writeFile(file, JSON.stringify(meters, null, 2), { mode: 0o600 });
+  await saveState();
 
-  const offsetMs = (t: number) => hub.store.calendar.offsetAt(t);
-  const url = `mqtt://127.0.0.1:${hub.mqttPort}`;
-  const clients: MqttClient[] = [];
-  const timers: NodeJS.Timeout[] = [];
-  const active = meters.filter((m) => m.household < options.households);
-
-  for (const meter of active) {
-    const profile = householdProfile(meter.household);
-    const latest = hub.store.latest(meter.meterId);
-    const now = Date.now();
-    let t = latest ? latest.t : now - 86_400_000;
-    const registers = {
-      importWh: latest?.importWh ?? 2_000_000 + meter.household * 37_000,
-      exportWh: latest?.exportWh ?? 300_000 + meter.household * 11_000,
-      generationWh: latest?.generationWh ?? 1_500_000 + meter.household * 23_000,
-    };
-    const client = mqtt.connect(url, { username: meter.username, password: meter.password, clientId: `demo-${meter.meterId}`, reconnectPeriod: 2000 });
-    client.on('error', (error) => log.warn({ meterId: meter.meterId, error: error.message }, 'demo client error'));
-    clients.push(client);
-    const step = (until: number, stepMs: number) => {
-      const readings = [];
-      while (t + stepMs <= until) {
-        t += stepMs;
-        advance(registers, profile, meter.kind, t, stepMs, offsetMs(t));
-        readings.push(meter.kind === 'grid' ? { t, importWh: Math.floor(registers.importWh), exportWh: Math.floor(registers.exportWh) } : { t, generationWh: Math.floor(registers.generationWh) });
-      }
-      return readings;
-    };
-    const backlog = step(now, BACKLOG_STEP_MS);
-    for (let i = 0; i < backlog.length; i += 500) {
-      client.publish(`commonwatt/meters/${meter.meterId}/readings`, JSON.stringify(backlog.slice(i, i + 500)), { qos: 1 });
+  const agents: SensorAgent[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  const ports: SerialPortMock[] = [];
+  const mqttUrl = `mqtt://127.0.0.1:${hub.mqttPort}`;
+  for (const house of houses.filter((h) => h.index < options.households)) {
+    const profile = householdProfile(house.index);
+    const stateDir = join(hub.dataDir, 'demo-agents', `household-${house.index + 1}`);
+    const backlog = backlogs.get(house.index);
+    if (backlog) {
+      const outbox = await openOutbox({ dir: join(stateDir, 'outbox') });
+      await outbox.append(backlog);
+      await outbox.close();
     }
-    timers.push(
-      setInterval(() => {
-        for (const reading of step(Date.now(), PUBLISH_INTERVAL_MS)) {
-          client.publish(`commonwatt/meters/${meter.meterId}/readings`, JSON.stringify(reading), { qos: 1 });
-        }
-      }, PUBLISH_INTERVAL_MS),
+    // Never behind what the hub already has, even after an unclean stop.
+    const latest = hub.store.latest(house.grid.meterId);
+    house.importWh = Math.max(house.importWh, latest?.importWh ?? 0);
+    house.exportWh = Math.max(house.exportWh, latest?.exportWh ?? 0);
+
+    const p1Path = `/dev/demo-p1-${house.index + 1}`;
+    SerialPortMock.binding.createPort(p1Path);
+    const port = new SerialPortMock({ path: p1Path, baudRate: 115200 });
+    await new Promise((resolve) => port.once('open', resolve));
+    const drivers = [createDsmrDriver({ meterId: house.grid.meterId, port, clock: systemClock })];
+    const boardPath = `/dev/demo-arduino-${house.index + 1}`;
+    const board = new SimulatedPulseBoard(boardPath);
+    ports.push(port);
+    if (house.solar) {
+      drivers.push(
+        createPulseDriver({
+          meters: [{ meterId: house.solar.meterId, pin: SOLAR_PIN, impulsesPerKWh: IMPULSES_PER_KWH, register: 'generationWh', offsetWh: house.solarOffsetWh }],
+          connect: async () => board.ready(),
+          boardPath,
+          stateFile: join(stateDir, 'pulses.json'),
+          clock: systemClock,
+          heartbeatMs: 0,
+        }),
+      );
+    }
+    const config = parseAgentConfig(
+      {
+        hub: { url: mqttUrl },
+        meters: [house.grid, ...(house.solar ? [house.solar] : [])].map((m) => ({ meterId: m.meterId, password: m.password })),
+        drivers: [
+          { driver: 'dsmr', port: p1Path, meterId: house.grid.meterId },
+          ...(house.solar ? [{ driver: 's0', port: boardPath, meters: [{ meterId: house.solar.meterId, pin: SOLAR_PIN, impulsesPerKWh: IMPULSES_PER_KWH, register: 'generationWh' }] }] : []),
+        ],
+        stateDir,
+      },
+      `demo household ${house.index + 1}`,
     );
+    const agent = createSensorAgent({ config, drivers, clock: systemClock, logger: options.logger });
+    await agent.start();
+    agents.push(agent);
+
+    // The smart meter sends a telegram every few seconds.
+    let last = systemClock.now();
+    const serial = `DEMO${String(house.index + 1).padStart(6, '0')}`;
+    const sendTelegram = () => {
+      const t = systemClock.now();
+      const hours = (t - last) / 3_600_000;
+      last = t;
+      const net = consumptionW(profile, t, offsetAt(t)) - solarW(profile, t, offsetAt(t));
+      if (net >= 0) house.importWh += net * hours;
+      else house.exportWh += -net * hours;
+      port.port?.emitData(buildDsmr5Telegram(serial, new Date(t), { importWh: house.importWh, exportWh: house.exportWh, powerW: net }));
+    };
+    sendTelegram();
+    timers.add(setInterval(sendTelegram, TELEGRAM_INTERVAL_MS));
+
+    // The solar meter's S0 output pulses once per watt-hour.
+    if (house.solar) {
+      const nextPulse = () => {
+        const t = systemClock.now();
+        const watts = solarW(profile, t, offsetAt(t));
+        if (watts > 1) board.pulse(SOLAR_PIN);
+        const wait = watts > 1 ? 3.6e6 / (watts * IMPULSES_PER_KWH) : 10_000;
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          nextPulse();
+        }, Math.max(60, Math.min(wait, 10_000)));
+        timers.add(timer);
+      };
+      nextPulse();
+    }
   }
-  log.info({ households: options.households, meters: active.length, url, credentials: file }, 'demo neighbourhood publishing');
+  const stateTimer = setInterval(() => void saveState().catch(() => {}), 60_000);
+  log.info({ households: options.households, agents: agents.length, mqttUrl, httpPort: hub.httpPort }, 'demo neighbourhood running: real DSMR and S0 drivers on simulated meters, one sensor agent per household');
 
   return {
+    hub,
+    pending: () => agents.reduce((sum, a) => sum + a.outbox.totalPending(), 0),
     async stop() {
-      for (const timer of timers) clearInterval(timer);
-      await Promise.all(clients.map((c) => c.endAsync()));
+      clearInterval(stateTimer);
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      await Promise.all(agents.map((a) => a.stop()));
+      await Promise.all(ports.map((p) => new Promise((resolve) => (p.isOpen ? p.close(resolve) : resolve(null)))));
+      SerialPortMock.binding.reset();
+      await saveState();
       await hub.stop();
     },
   };
-}
-
-function advance(
-  registers: { importWh: number; exportWh: number; generationWh: number },
-  profile: HouseholdProfile,
-  kind: 'grid' | 'generation',
-  t: number,
-  stepMs: number,
-  offsetMs: number,
-): void {
-  const hours = stepMs / 3_600_000;
-  const solar = solarW(profile, t, offsetMs);
-  if (kind === 'generation') {
-    registers.generationWh += solar * hours;
-    return;
-  }
-  const net = consumptionW(profile, t, offsetMs) - solar;
-  if (net >= 0) registers.importWh += net * hours;
-  else registers.exportWh += -net * hours;
 }

@@ -59,6 +59,10 @@ export interface ReadingStore {
   health(): StorageHealth;
   /** Moves journaled readings into the database now (tests, shutdown, queries needing the latest). */
   flush(): Promise<void>;
+  /**
+   * Interval energy of readings already in the database: up to flushIntervalMs
+   * behind the journal. Call flush() first where the last minutes matter.
+   */
   intervals(meterIds: readonly string[], resolution: Resolution, from: number, to: number): IntervalEnergy[];
   applyRetention(): RetentionResult;
   forgetMeter(meterId: string): Promise<number>;

@@ -1,4 +1,4 @@
-/** The part of mock-firmata 0.2 (no published types) the tests use: a board-io based johnny-five io. */
+/** The part of mock-firmata 0.2 (no published types) that the demo and tests use: a board-io based johnny-five io. */
 declare module 'mock-firmata' {
   import { EventEmitter } from 'node:events';
 
