@@ -14,10 +14,10 @@ import { join } from 'node:path';
  * place where devices are opened by path. Each returned driver closes the port
  * it was given when it stops.
  */
-export async function openDrivers(config: AgentConfig, clock: Clock): Promise<MeterDriver[]> {
+export async function openDrivers(config: AgentConfig, clock: Clock, onPortLost: (message: string) => void = () => {}): Promise<MeterDriver[]> {
   const drivers: MeterDriver[] = [];
   try {
-    for (const source of config.drivers) drivers.push(await openDriver(source, config, clock));
+    for (const source of config.drivers) drivers.push(await openDriver(source, config, clock, onPortLost));
   } catch (error) {
     for (const d of drivers) await d.stop().catch(() => {});
     throw error;
@@ -25,12 +25,21 @@ export async function openDrivers(config: AgentConfig, clock: Clock): Promise<Me
   return drivers;
 }
 
-async function openDriver(source: DriverConfig, config: AgentConfig, clock: Clock): Promise<MeterDriver> {
+async function openDriver(source: DriverConfig, config: AgentConfig, clock: Clock, onPortLost: (message: string) => void): Promise<MeterDriver> {
   switch (source.driver) {
     case 'dsmr': {
       const generation = source.dsmrVersion === '2.2' || source.dsmrVersion === '3' ? '2.2/3' : '4/5';
       const port = await openSerialPort(source.port, dsmrSerialSettings[generation]);
-      return closingPortOnStop(createDsmrDriver({ meterId: source.meterId, port, clock }), () => closePort(port));
+      let stopping = false;
+      // A P1 cable unplugged closes the port for good; the agent leaves it to
+      // its service manager to start again and reopen it (the outbox keeps every reading).
+      port.on('close', () => {
+        if (!stopping) onPortLost(`P1 port ${source.port} closed (cable unplugged?)`);
+      });
+      return closingPortOnStop(createDsmrDriver({ meterId: source.meterId, port, clock }), () => {
+        stopping = true;
+        return closePort(port);
+      });
     }
     case 's0':
       // The driver opens (and reopens, after an unplug) the board itself through `connect`.

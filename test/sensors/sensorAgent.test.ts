@@ -131,4 +131,32 @@ test('the agent SIGKILLed mid-backlog and restarted delivers every reading exact
   }
 });
 
+test('a P1 cable unplugged makes the agent stop cleanly with exit code 75, for its service manager to start it again', async () => {
+  const th = await startTestHub();
+  const meter = await th.addMeter('grid');
+  const { dir, remove } = await makeTempDir();
+  const pty = await openSocatPtyPair();
+  const configFile = join(dir, 'sensor.json');
+  await writeFile(
+    configFile,
+    JSON.stringify({ hub: { url: th.mqttUrl }, meters: [{ meterId: meter.meterId, password: meter.password }], drivers: [{ driver: 'dsmr', port: pty.paths[0], meterId: meter.meterId }], stateDir: dir }),
+  );
+  const agent = spawn(process.execPath, cliArgs(['sensor', 'run', '--config', configFile]), { cwd: REPO_ROOT, env: { ...process.env, COMMONWATT_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  agent.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  agent.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  try {
+    await waitFor(() => output.includes('sensor agent running'), 'agent started', 20_000);
+    const exited = once(agent, 'exit');
+    await pty.close(); // the cable is pulled
+    const [code] = (await Promise.race([exited, new Promise((r) => setTimeout(() => r(['timeout']), 15_000))])) as [number | string];
+    assert.is(code, 75, output);
+    assert.match(output, new RegExp(`P1 port ${pty.paths[0]} closed \\(cable unplugged\\?\\): stopping so that the service manager starts the agent again`));
+  } finally {
+    await killHard(agent);
+    await th.close();
+    await remove();
+  }
+});
+
 test.run();
