@@ -10,6 +10,8 @@ import type { Adapter } from 'lowdb';
  */
 export class DurableJsonAdapter<T> implements Adapter<T> {
   readonly #file: string;
+  /** Writes run one after another: they share one temp file name. */
+  #writing: Promise<void> = Promise.resolve();
 
   constructor(file: string) {
     this.#file = file;
@@ -33,7 +35,13 @@ export class DurableJsonAdapter<T> implements Adapter<T> {
     }
   }
 
-  async write(data: T): Promise<void> {
+  write(data: T): Promise<void> {
+    const next = this.#writing.then(() => this.#write(data));
+    this.#writing = next.catch(() => {});
+    return next;
+  }
+
+  async #write(data: T): Promise<void> {
     const dir = dirname(this.#file);
     const temp = join(dir, `.${basename(this.#file)}.${process.pid}.tmp`);
     const handle = await open(temp, 'w', 0o600);
