@@ -16,6 +16,20 @@ import { createPublicServer, type PublicServer } from './http/publicServer.js';
 import { createAdminServer, type AdminServer } from './admin/adminServer.js';
 import { createHubCommands, type HubCommands } from './admin/hubCommands.js';
 import { openPairingCodes } from './pairing/pairingCodes.js';
+import { openGovernanceStore, type GovernanceStore } from './governance/governanceStore.js';
+import { ensureStarterProposal } from './governance/starterProposal.js';
+import { openReleasedFigures, type ReleasedFigures } from './publication/releasedFigures.js';
+import { createPublicationEngine, type PublicationEngine } from './publication/publicationEngine.js';
+import { governanceSources } from './publication/governancePolicies.js';
+import { publicTopic, registerPublicSurfaces } from './publication/publicSurfaces.js';
+import { publicSurfaceSources } from './publication/publicSurfaceSources.js';
+import { openPartnerTokens } from './publication/partnerTokens.js';
+import { createGovernanceCommands, type GovernanceCommands } from './admin/governanceCommands.js';
+import { registerGovernanceRoutes } from './admin/governanceRoutes.js';
+import { openUserStore } from './auth/userStore.js';
+import { createSessionStore } from './auth/sessionStore.js';
+import { registerAdminAuth, requireRole } from './auth/adminAuth.js';
+import { createUserCommands } from './auth/userCommands.js';
 
 /**
  * The hub process: starts its parts in order (lock, settings, registry,
@@ -41,10 +55,15 @@ export interface Hub {
   readonly health: DeviceHealth;
   readonly broker: HubBroker;
   readonly commands: HubCommands;
+  readonly governance: GovernanceStore;
+  readonly governanceCommands: GovernanceCommands;
+  readonly released: ReleasedFigures;
+  readonly publication: PublicationEngine;
   stop(): Promise<void>;
 }
 
-const RETENTION_INTERVAL_MS = 3_600_000;
+// Daily: each run is recorded in the decision log, which a lowdb write rewrites whole.
+const RETENTION_INTERVAL_MS = 86_400_000;
 
 export async function startHub(options: HubOptions): Promise<Hub> {
   const clock = options.clock ?? systemClock;
@@ -92,8 +111,59 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     await broker.start();
     stack.push(() => broker.stop());
 
+    const governance = await openGovernanceStore(dataDir, { timeZone: settings.timeZone });
+    await ensureStarterProposal(governance, clock.now());
+    const released = openReleasedFigures(dataDir);
+    stack.push(() => released.close());
+    const partnerTokens = await openPartnerTokens(dataDir);
+    const publication = createPublicationEngine({
+      store,
+      registry,
+      sources: governanceSources(governance, options.logger),
+      released,
+      clock,
+      logger: options.logger,
+      onReleased(figures) {
+        // Retained public topics carry each series' latest released figure.
+        const latest = new Map<string, (typeof figures)[number]>();
+        for (const f of figures) if (f.audience === 'open') latest.set(publicTopic(f.groupId, f.metric, f.resolution), f);
+        for (const [topic, f] of latest) {
+          if (!f.decision.released) continue;
+          void broker
+            .publishRetained(topic, {
+              periodStart: new Date(f.periodStart).toISOString(),
+              periodEnd: new Date(f.periodEnd).toISOString(),
+              day: f.day,
+              totalWh: f.decision.totalWh,
+              householdsAtLeast: f.decision.householdsAtLeast,
+              completenessPercent: f.completenessPercent,
+            })
+            .catch(() => {});
+        }
+      },
+    });
+    const governanceCommands = createGovernanceCommands({ governance, registry, store, released, engine: publication, partnerTokens, now: clock.now });
+    const users = await openUserStore(dataDir);
+    const sessions = createSessionStore({ clock });
+
     let commands: HubCommands | null = null;
-    const http: PublicServer = createPublicServer({ settings, broker, registry, store, health, clock, startedAt, logger: options.logger, commands: () => commands! });
+    const http: PublicServer = createPublicServer({
+      settings,
+      broker,
+      registry,
+      store,
+      health,
+      clock,
+      startedAt,
+      logger: options.logger,
+      commands: () => commands!,
+      async extend(app) {
+        registerPublicSurfaces(app, publicSurfaceSources({ governance, released, partnerTokens, clock }));
+        await registerAdminAuth(app, { users, sessions, clock, logger: options.logger, secureCookies: false });
+        registerGovernanceRoutes(app, governanceCommands, requireRole('group'));
+        app.get('/api/admin/meters', { preHandler: requireRole('volunteer') }, () => commands!.listMeters());
+      },
+    });
     await http.start();
     stack.push(() => http.stop());
 
@@ -113,7 +183,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         health.forget(meterId);
       },
     });
-    const admin: AdminServer = createAdminServer({ dataDir, commands, logger: options.logger });
+    const admin: AdminServer = createAdminServer({ dataDir, commands, governance: governanceCommands, users: createUserCommands({ users, sessions, now: clock.now }), logger: options.logger });
     await admin.start();
     stack.push(() => admin.stop());
 
@@ -121,13 +191,17 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       try {
         const result = store.applyRetention();
         log.info({ deleted: result, rawRetentionDays: settings.rawRetentionDays, intervalRetentionDays: settings.intervalRetentionDays }, 'retention run');
+        void governance.recordRetentionRun({ deleted: { ...result } }, clock.now()).catch((error) => log.warn({ err: error }, 'retention run not recorded in the decision log'));
       } catch (error) {
-        log.error({ err: error }, 'retention run failed; it is tried again in an hour');
+        log.error({ err: error }, 'retention run failed; it is tried again tomorrow or at the next start');
+        void governance.recordRetentionRun({ deleted: {}, error: (error as Error).message }, clock.now()).catch(() => {});
       }
     };
     runRetention();
     const retentionTimer = setInterval(runRetention, RETENTION_INTERVAL_MS);
     stack.push(() => clearInterval(retentionTimer));
+    publication.start();
+    stack.push(() => publication.stop());
 
     log.info(
       { mqttPort: broker.mqttPort, httpPort: http.port, host: settings.host, dataDir, timeZone: settings.timeZone, meters: registry.meters().length },
@@ -145,6 +219,10 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       health,
       broker,
       commands,
+      governance,
+      governanceCommands,
+      released,
+      publication,
       stop() {
         stopped ??= stopAll().then(() => log.info('stopped'));
         return stopped;

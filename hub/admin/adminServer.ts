@@ -6,6 +6,10 @@ import { z } from 'zod';
 import type { Logger } from '../log/createLogger.js';
 import { METER_DRIVERS, METER_KINDS, RegistryError } from '../storage/registry.js';
 import type { HubCommands } from './hubCommands.js';
+import type { GovernanceCommands } from './governanceCommands.js';
+import { registerGovernanceRoutes } from './governanceRoutes.js';
+import { registerUserRoutes } from './userRoutes.js';
+import type { UserCommands } from '../auth/userCommands.js';
 
 /**
  * The local admin API through which the CLI reaches a running hub
@@ -38,7 +42,7 @@ export interface AdminServer {
   stop(): Promise<void>;
 }
 
-export function createAdminServer(options: { dataDir: string; commands: HubCommands; logger: Logger }): AdminServer {
+export function createAdminServer(options: { dataDir: string; commands: HubCommands; governance: GovernanceCommands; users: UserCommands; logger: Logger }): AdminServer {
   const log = options.logger.child({ module: 'admin' });
   let app: FastifyInstance | null = null;
   const token = randomBytes(32).toString('base64url');
@@ -58,6 +62,10 @@ export function createAdminServer(options: { dataDir: string; commands: HubComma
         if (error instanceof RegistryError) {
           return reply.status(error.code === 'not_found' ? 404 : error.code === 'conflict' ? 409 : 400).send({ error: error.message });
         }
+        const code = (error as { code?: string }).code;
+        if ((error as Error).name === 'UserStoreError' || code === 'invalid' || code === 'not_found' || code === 'conflict' || code === 'broken') {
+          return reply.status(code === 'not_found' ? 404 : code === 'conflict' ? 409 : 400).send({ error: error.message });
+        }
         if (error instanceof z.ZodError) {
           return reply.status(400).send({ error: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
         }
@@ -75,6 +83,8 @@ export function createAdminServer(options: { dataDir: string; commands: HubComma
         commands.removeMeter(request.params.id, { deleteReadings: request.query.deleteReadings === 'true' }),
       );
       app.get(ADMIN_ROUTES.status, () => commands.status());
+      registerGovernanceRoutes(app, options.governance);
+      registerUserRoutes(app, options.users);
       await app.listen({ port: 0, host: '127.0.0.1' });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : 0;

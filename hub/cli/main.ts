@@ -7,6 +7,7 @@ import { runDemo } from '../demo/runDemo.js';
 import { withHubCommands } from './hubAccess.js';
 import { printTable } from './printTable.js';
 import { registerSensorCommands } from '../../sensors/cli/sensorCommands.js';
+import { registerGovernanceCommands } from './governanceCli.js';
 
 /**
  * `commonwatt`: one command with subcommands. Every subcommand takes
@@ -184,6 +185,7 @@ program
   });
 
 registerSensorCommands(program, waitForSignal);
+registerGovernanceCommands(program);
 
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {

@@ -29,6 +29,8 @@ const STATE_FILE = 'demo-state.json';
 const TELEGRAM_INTERVAL_MS = 5_000;
 const IMPULSES_PER_KWH = 1000;
 const SOLAR_PIN = 2;
+const SET_UP_DAYS_AGO = 2;
+const BACKLOG_MS = SET_UP_DAYS_AGO * 86_400_000;
 
 interface DemoHouse {
   index: number;
@@ -50,7 +52,14 @@ export interface Demo {
 
 export async function runDemo(options: { dataDir: string; households: number; logger: Logger; settings?: Record<string, unknown> }): Promise<Demo> {
   const log = options.logger.child({ module: 'demo' });
-  const hub = await startHub({ dataDir: options.dataDir, logger: options.logger, settings: { host: '127.0.0.1', ...options.settings } });
+  // On a first run the neighbourhood is set up as it would have been two days
+  // ago (households, consent, the group's decision), so that yesterday is a
+  // day the policy covers and the dashboard has released figures at once.
+  // Decisions can't be backdated on a running hub; the demo's clock starts back.
+  const firstRun = !(await readFile(join(options.dataDir, STATE_FILE), 'utf8').then(() => true, () => false));
+  let clockOffsetMs = firstRun ? SET_UP_DAYS_AGO * 86_400_000 : 0;
+  const clock = { now: () => systemClock.now() - clockOffsetMs };
+  const hub = await startHub({ dataDir: options.dataDir, logger: options.logger, clock, settings: { host: '127.0.0.1', ...options.settings } });
   const stateFile = join(hub.dataDir, STATE_FILE);
   let houses: DemoHouse[] = [];
   try {
@@ -60,6 +69,7 @@ export async function runDemo(options: { dataDir: string; households: number; lo
   }
   const saveState = () => writeFile(stateFile, JSON.stringify({ houses }, null, 2), { mode: 0o600 });
   const now = systemClock.now();
+  const newHouseholds: string[] = [];
   const offsetAt = (t: number) => hub.store.calendar.offsetAt(t);
   const backlogs = new Map<number, Array<{ meterId: string; reading: Record<string, number> & { t: number } }>>();
 
@@ -69,10 +79,11 @@ export async function runDemo(options: { dataDir: string; households: number; lo
     const household = await hub.commands.addHousehold({ label: `Demo household ${i + 1}`, zone: ZONES[i % ZONES.length]! });
     const grid = await hub.commands.addMeter({ householdId: household.id, kind: 'grid', driver: 'dsmr' });
     const solar = profile.solarPeakW > 0 ? await hub.commands.addMeter({ householdId: household.id, kind: 'generation', driver: 's0' }) : null;
+    newHouseholds.push(household.id);
     const house: DemoHouse = { index: i, grid, solar, importWh: 2_000_000 + i * 37_000, exportWh: 300_000 + i * 11_000, solarOffsetWh: 1_500_000 + i * 23_000 };
-    // A day of readings at one-minute steps, waiting in the agent's outbox.
+    // The last days' readings at one-minute steps, waiting in the agent's outbox.
     const backlog: Array<{ meterId: string; reading: Record<string, number> & { t: number } }> = [];
-    for (let t = now - 86_400_000; t < now; t += 60_000) {
+    for (let t = now - BACKLOG_MS; t < now; t += 60_000) {
       const sun = solarW(profile, t, offsetAt(t));
       const net = consumptionW(profile, t, offsetAt(t)) - sun;
       if (net >= 0) house.importWh += net / 60;
@@ -84,6 +95,31 @@ export async function runDemo(options: { dataDir: string; households: number; lo
     house.solarOffsetWh = Math.floor(house.solarOffsetWh) + 1; // the pulse count starts after the backlog
     backlogs.set(i, backlog);
     houses.push(house);
+  }
+  for (const id of newHouseholds) {
+    await hub.governanceCommands.consentSet(id, { aggregates: true, liveGeneration: true, partners: [] }, 'demo-1');
+  }
+  if (firstRun) {
+    const starter = hub.governance.proposals().find((p) => p.status === 'open');
+    if (starter) {
+      const date = hub.store.calendar.dayKey(clock.now());
+      const effectiveFrom = hub.store.calendar.dayKey(hub.store.calendar.dayBounds(date).end);
+      await hub.governanceCommands.decide(
+        {
+          proposalId: starter.id,
+          outcome: 'adopted',
+          date,
+          meeting: 'Demo: residents\' association general meeting',
+          present: ['Demo chair', 'Demo treasurer', 'Demo residents'],
+          votes: { for: 14, against: 1, abstaining: 2 },
+          decidedBy: 'residents\' association general meeting (demo)',
+          rationale: 'Demo decision: publish the neighbourhood\'s daily solar generation and electricity use, with the default rules.',
+          effectiveFrom,
+        },
+        'the demo',
+      );
+    }
+    clockOffsetMs = 0; // from here on the hub runs in real time
   }
   await saveState();
 
@@ -173,6 +209,12 @@ export async function runDemo(options: { dataDir: string; households: number; lo
     }
   }
   const stateTimer = setInterval(() => void saveState().catch(() => {}), 60_000);
+  // Once the backlogs are in, decide the days they settle at once rather than at the next quarter hour.
+  const publishWhenSettled = setInterval(() => {
+    if (agents.reduce((sum, a) => sum + a.outbox.totalPending(), 0) > 0) return;
+    clearInterval(publishWhenSettled);
+    void hub.publication.runOnce().catch((error) => log.warn({ err: error }, 'demo publication run failed'));
+  }, 2_000);
   log.info({ households: options.households, agents: agents.length, mqttUrl, httpPort: hub.httpPort }, 'demo neighbourhood running: real DSMR and S0 drivers on simulated meters, one sensor agent per household');
 
   return {
@@ -180,6 +222,7 @@ export async function runDemo(options: { dataDir: string; households: number; lo
     pending: () => agents.reduce((sum, a) => sum + a.outbox.totalPending(), 0),
     async stop() {
       clearInterval(stateTimer);
+      clearInterval(publishWhenSettled);
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       await Promise.all(agents.map((a) => a.stop()));

@@ -9,6 +9,8 @@ import type { ReadingStore } from '../storage/readingStore.js';
 import type { DeviceHealth } from '../ingest/deviceHealth.js';
 import type { HubCommands } from '../admin/hubCommands.js';
 import { PairingError } from '../pairing/pairingCodes.js';
+import { RegistryError } from '../storage/registry.js';
+import { z } from 'zod';
 
 /**
  * The hub's public HTTP server (ARCHITECTURE.md "HTTP"). Routes:
@@ -41,6 +43,8 @@ export function createPublicServer(options: {
   startedAt: number;
   logger: Logger;
   commands: () => HubCommands;
+  /** Further routes (public figures, sign-in, admin pages), added before listening. */
+  extend?: (app: FastifyInstance) => Promise<void>;
 }): PublicServer {
   const log = options.logger.child({ module: 'http' });
   let app: FastifyInstance | null = null;
@@ -79,9 +83,17 @@ export function createPublicServer(options: {
         }
       });
       app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+        if (error instanceof z.ZodError) {
+          return reply.status(400).send({ error: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+        }
+        const code = (error as { code?: unknown }).code;
+        const userError = error instanceof RegistryError || code === 'invalid' || code === 'not_found' || code === 'conflict' || code === 'broken';
+        const status = error.statusCode ?? (userError ? (code === 'not_found' ? 404 : code === 'conflict' ? 409 : 400) : 500);
         log.warn({ url: request.url, err: error }, 'request failed');
-        reply.status(error.statusCode ?? 500).send({ error: error.statusCode && error.statusCode < 500 ? error.message : 'internal error; see the hub log' });
+        reply.status(status).send({ error: status < 500 ? error.message : 'internal error; see the hub log' });
       });
+
+      await options.extend?.(app);
 
       wss = new WebSocketServer({ noServer: true });
       app.server.on('upgrade', (request, socket, head) => {

@@ -25,7 +25,7 @@ test('the demo fills the hub with a day of readings plus live ones, and a second
     const hub1 = demo.hub;
     await waitFor(() => demo!.pending() === 0 && grid.every((m) => (hub1.store.latest(m)?.t ?? 0) >= started), 'backlog and a live telegram delivered', 30_000);
     for (const m of [...grid, ...solar]) {
-      assert.ok(hub1.store.stats(m).readings >= 1440, `${m}: a day of one-minute readings`);
+      assert.ok(hub1.store.stats(m).readings >= 2880, `${m}: two days of one-minute readings`);
       assert.is(hub1.health.meter(m).rejected, 0, `${m}: nothing rejected`);
     }
     assert.match(hub1.store.latest(grid[0]!)?.serial ?? '', /^44454D4F/, 'the serial came from the simulated P1 telegram');
@@ -35,6 +35,15 @@ test('the demo fills the hub with a day of readings plus live ones, and a second
     assert.ok(hours.length >= 19, `hourly energy for the day (${hours.length} hours)`);
     assert.ok(hours.some((h) => h.generationWh > 0), 'solar generation in daylight hours');
     assert.ok(hours.every((h) => h.importWh + h.exportWh > 0), 'grid energy every hour');
+    // The demo's decision is on the record, and yesterday has been decided.
+    const policy = (await hub1.governanceCommands.policyShow()) as { inForce: Array<{ proposalId: string }>; decisions: Array<{ outcome: string }> };
+    assert.equal(policy.decisions.map((d) => d.outcome), ['adopted']);
+    assert.is(policy.inForce.length, 1);
+    await hub1.publication.runOnce();
+    const status = await hub1.governanceCommands.publishStatus();
+    const decided = status.released + Object.values(status.suppressed).reduce((a, b) => a + b, 0);
+    assert.ok(decided >= 2, `yesterday's generation and consumption decided (${JSON.stringify(status)})`);
+    assert.is(status.released, 0, 'three households are fewer than k = 10: nothing released');
     const counts = grid.map((m) => hub1.store.stats(m).readings);
     await demo.stop();
 
