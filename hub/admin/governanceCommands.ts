@@ -4,7 +4,8 @@ import { parseDecision } from '../governance/decisionSchema.js';
 import { parseConsentScopeName, type ConsentScopeName, type ConsentScopes } from '../governance/consentScopes.js';
 import type { ReadingStore } from '../storage/readingStore.js';
 import type { Registry } from '../storage/registry.js';
-import { decideDay, type HouseholdMembership } from '../publication/dayFigures.js';
+import { decideDay } from '../publication/dayFigures.js';
+import { householdMemberships } from '../publication/householdMemberships.js';
 import type { ReleasedFigures } from '../publication/releasedFigures.js';
 import type { PublicationEngine, PublishStatus } from '../publication/publicationEngine.js';
 import { checkZoneList } from '../publication/zoneListCheck.js';
@@ -57,14 +58,6 @@ const DAY_MS = 86_400_000;
 export function createGovernanceCommands(ctx: GovernanceCommandContext): GovernanceCommands {
   const { governance, registry, store } = ctx;
 
-  function memberships(): HouseholdMembership[] {
-    return registry.households().map((h) => ({
-      householdId: h.id,
-      zone: h.zone,
-      joinedAt: Date.parse(h.createdAt),
-      meters: registry.metersOf(h.id).map((m) => ({ id: m.id, kind: m.kind })),
-    }));
-  }
 
   return {
     async policyShow() {
@@ -81,7 +74,7 @@ export function createGovernanceCommands(ctx: GovernanceCommandContext): Governa
     async propose(json, source) {
       const zones = [...new Set(registry.households().map((h) => h.zone).filter((z): z is string => z !== null))];
       const proposal = parseProposal(json, source, { knownZones: zones });
-      const problems = checkZoneList(proposal.groups, memberships(), proposal.rules.k);
+      const problems = checkZoneList(proposal.groups, householdMemberships(registry), proposal.rules.k);
       if (problems.length > 0) throw new Error(`${source}: these groups could single out households:\n  ${problems.join('\n  ')}`);
       return { proposalId: await governance.propose(proposal, ctx.now()) };
     },
@@ -101,7 +94,7 @@ export function createGovernanceCommands(ctx: GovernanceCommandContext): Governa
         rules: p.rules,
       };
       await store.flush();
-      const households = memberships();
+      const households = householdMemberships(registry);
       const figures: PreviewFigure[] = [];
       const calendar = store.calendar;
       const today = calendar.dayKey(ctx.now());

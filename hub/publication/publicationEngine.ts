@@ -3,6 +3,7 @@ import type { Clock } from '../config/clock.js';
 import type { ReadingStore } from '../storage/readingStore.js';
 import type { Registry } from '../storage/registry.js';
 import { decideDay, type HouseholdMembership, type PublicationPolicy } from './dayFigures.js';
+import { householdMemberships } from './householdMemberships.js';
 import type { DecidedFigure, ReleasedFigures } from './releasedFigures.js';
 
 /**
@@ -65,14 +66,6 @@ export function createPublicationEngine(options: {
   let running: Promise<DecidedFigure[]> | null = null;
   let status: PublishStatus = { waiting: [], lastRun: null, blocked: null };
 
-  function memberships(): HouseholdMembership[] {
-    return registry.households().map((h) => ({
-      householdId: h.id,
-      zone: h.zone,
-      joinedAt: Date.parse(h.createdAt),
-      meters: registry.metersOf(h.id).map((m) => ({ id: m.id, kind: m.kind })),
-    }));
-  }
 
   function settled(day: { end: number }, households: readonly HouseholdMembership[], now: number): string | null {
     if (now >= day.end + maxLatenessMs) return null;
@@ -97,7 +90,7 @@ export function createPublicationEngine(options: {
     const adopted = sources.adopted();
     if (adopted.length === 0) return [];
     await store.flush(); // interval energy must include every acked reading
-    const households = memberships();
+    const households = householdMemberships(registry);
     const calendar = store.calendar;
     // Start at the earliest day some adopted policy has not decided yet.
     let startAt = Infinity;
