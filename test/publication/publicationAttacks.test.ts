@@ -86,6 +86,12 @@ test('attack 2: everyone and everyone-but-one-street, where the street is one ho
   assert.match(String(error), /\(the neighbourhood − zone:Church Street − zone:Orchard Road\) would show 1 household/);
 });
 
+test('attack 9: live figures are not built, so a proposal asking for one is refused rather than ignored', async () => {
+  const error = await th.hub.governanceCommands.propose(proposal({ neighbourhood: true, zones: [] }, { liveGeneration: true }), 'live.json').catch((e: Error) => e.message);
+  assert.match(String(error), /liveGeneration: the live "solar now" figure is not built/);
+  assert.is((await fetch(`${base}/api/public/live`)).status, 404);
+});
+
 test('the group adopts a safe proposal on the record; figures come only after the day has settled', async () => {
   const { proposalId } = await th.hub.governanceCommands.propose(proposal({ neighbourhood: true, zones: ['Orchard Road'] }), 'safe.json');
   await th.hub.governanceCommands.decide({ ...decision(), proposalId }, 'decision.json');
