@@ -116,6 +116,10 @@ export function createReadingStore(options: ReadingStoreOptions): ReadingStore {
   }
 
   function insertSorted(list: StoredReading[], r: StoredReading): void {
+    if (list.length === 0 || list[list.length - 1]!.t <= r.t) {
+      list.push(r);
+      return;
+    }
     let i = list.length;
     while (i > 0 && list[i - 1]!.t > r.t) i--;
     list.splice(i, 0, r);
@@ -216,14 +220,18 @@ export function createReadingStore(options: ReadingStoreOptions): ReadingStore {
     }
     journaled = [];
     health.journaled = 0;
+    // One pass per meter: readings still waiting for their commit stay unflushed.
+    const flushed = new Set<StoredReading>(batch);
     const flushedMeters = new Set<string>();
     for (const r of batch) {
       const v = view(r.meterId);
-      const i = v.unflushed.indexOf(r);
-      if (i >= 0) v.unflushed.splice(i, 1);
       v.storedCount++;
       if (!v.stored || r.t > v.stored.t) v.stored = r;
       flushedMeters.add(r.meterId);
+    }
+    for (const meterId of flushedMeters) {
+      const v = view(meterId);
+      v.unflushed = v.unflushed.filter((r) => !flushed.has(r));
     }
     try {
       await journal!.reset();
@@ -240,13 +248,26 @@ export function createReadingStore(options: ReadingStoreOptions): ReadingStore {
     let next: StoredReading | null = null;
     let same: StoredReading | null = null;
     if (v) {
-      for (const r of v.unflushed) {
-        if (r.t < t) previous = r;
-        else if (r.t === t) same = r;
-        else {
-          next = r;
-          break;
-        }
+      const last = v.unflushed[v.unflushed.length - 1];
+      if (last && t > last.t && (!v.stored || t > v.stored.t)) {
+        // Fast path: a reading after everything held and stored (the usual case). O(1).
+        return { previous: !v.stored || last.t > v.stored.t ? last : v.stored, same: null, next: null };
+      }
+      // Binary search for the first unflushed reading at or after t.
+      let lo = 0;
+      let hi = v.unflushed.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (v.unflushed[mid]!.t < t) lo = mid + 1;
+        else hi = mid;
+      }
+      previous = v.unflushed[lo - 1] ?? null;
+      const at = v.unflushed[lo];
+      if (at && at.t === t) {
+        same = at;
+        next = v.unflushed[lo + 1] ?? null;
+      } else {
+        next = at ?? null;
       }
       // Fast path: readings arrive in time order, so most are after everything stored.
       if (v.stored && t > v.stored.t) {

@@ -155,4 +155,17 @@ test('retention deletes raw readings and 5-minute energy after 35 days, keeps ho
   assert.equal(store.intervals(['m1'], '5min', old - HOUR, old + HOUR), []);
 });
 
+test('neighbours of a late reading are found among readings not yet in the database', async () => {
+  const t = Date.UTC(2026, 5, 1, 12, 0);
+  await store.accept([reading('m1', t, { importWh: 0 }), reading('m1', t + 10 * MIN, { importWh: 100 }), reading('m1', t + 20 * MIN, { importWh: 150 })]);
+  const between = store.around('m1', t + 5 * MIN);
+  assert.equal([between.previous?.t, between.same, between.next?.t], [t, null, t + 10 * MIN]);
+  const exact = store.around('m1', t + 10 * MIN);
+  assert.equal([exact.previous?.t, exact.same?.importWh, exact.next?.t], [t, 100, t + 20 * MIN]);
+  const after = store.around('m1', t + 30 * MIN);
+  assert.equal([after.previous?.t, after.next], [t + 20 * MIN, null]);
+  const before = store.around('m1', t - MIN);
+  assert.equal([before.previous, before.next?.t], [null, t]);
+});
+
 test.run();
