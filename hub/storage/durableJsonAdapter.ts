@@ -42,21 +42,31 @@ export class DurableJsonAdapter<T> implements Adapter<T> {
   }
 
   async #write(data: T): Promise<void> {
-    const dir = dirname(this.#file);
-    const temp = join(dir, `.${basename(this.#file)}.${process.pid}.tmp`);
-    const handle = await open(temp, 'w', 0o600);
-    try {
-      await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`, 'utf8');
-      await handle.sync();
-    } catch (error) {
-      await handle.close();
-      await unlink(temp).catch(() => {});
-      throw error;
-    }
-    await handle.close();
-    await rename(temp, this.#file);
-    await syncDirectory(dir);
+    await writeFileDurably(this.#file, `${JSON.stringify(data, null, 2)}\n`);
   }
+}
+
+/**
+ * Replaces a file so that a power cut leaves either the old or the new
+ * content: temp file, fsync, rename, fsync of the directory. Callers must not
+ * write the same file concurrently (the temp name is per file).
+ */
+export async function writeFileDurably(file: string, text: string): Promise<void> {
+  const dir = dirname(file);
+  // A stable name: a temp file left by a power cut is simply overwritten next time.
+  const temp = join(dir, `.${basename(file)}.tmp`);
+  const handle = await open(temp, 'w', 0o600);
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await unlink(temp).catch(() => {});
+    throw error;
+  }
+  await handle.close();
+  await rename(temp, file);
+  await syncDirectory(dir);
 }
 
 /** fsync a directory so that a rename or unlink in it is durable. */

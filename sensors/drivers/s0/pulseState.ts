@@ -1,5 +1,6 @@
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileDurably } from '../../../hub/storage/durableJsonAdapter.js';
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 /**
@@ -58,7 +59,6 @@ export async function openPulseState(options: PulseStateOptions): Promise<PulseS
   const interval = options.minWriteIntervalMs ?? DEFAULT_MIN_WRITE_INTERVAL_MS;
   const onWriteError = options.onWriteError ?? (() => {});
   const dir = dirname(file);
-  const temp = join(dir, `.${basename(file)}.tmp`);
 
   try {
     await mkdir(dir, { recursive: true });
@@ -81,7 +81,7 @@ export async function openPulseState(options: PulseStateOptions): Promise<PulseS
       lastWriteAt = performance.now();
       const text = `${JSON.stringify({ format: STATE_FORMAT, counts: Object.fromEntries(counts) })}\n`;
       try {
-        await writeAtomically(file, temp, text);
+        await writeFileDurably(file, text);
         writes += 1;
       } catch (error) {
         dirty = true;
@@ -164,22 +164,3 @@ async function readCounts(file: string): Promise<Map<string, number>> {
   return result;
 }
 
-async function writeAtomically(file: string, temp: string, text: string): Promise<void> {
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await unlink(temp).catch(() => {});
-    throw error;
-  }
-  await handle.close();
-  await rename(temp, file);
-  const dirHandle = await open(dirname(file), 'r');
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
-  }
-}
