@@ -181,11 +181,13 @@ export function createMeterLink(options: MeterLinkOptions): MeterLink {
       const c = client;
       if (c) {
         if (connected) {
-          await new Promise<void>((resolve) =>
-            c.publish(topics.status, JSON.stringify({ online: false }), { qos: 1, retain: true }, () => resolve()),
-          );
+          // Say goodbye, but never wait long for a busy hub to ack it: the last will covers the rest.
+          await Promise.race([
+            new Promise<void>((resolve) => c.publish(topics.status, JSON.stringify({ online: false }), { qos: 1, retain: true }, () => resolve())),
+            new Promise<void>((resolve) => setTimeout(resolve, 3_000).unref()),
+          ]);
         }
-        await c.endAsync().catch(() => {});
+        await Promise.race([c.endAsync().catch(() => {}), new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref())]);
         onClose(c);
       }
     },

@@ -151,21 +151,26 @@ export async function openOutbox(options: OutboxOptions): Promise<Outbox> {
     return q;
   }
 
-  async function currentSegment(extra: number) {
+  async function currentSegment(extra: number, firstSeq: number) {
     const last = segments[segments.length - 1];
     if (last && last.length + extra <= segmentBytes) return last;
     if (last) {
       await last.handle?.close();
       last.handle = null;
     }
-    const file = join(dir, `segment-${String(nextSeq).padStart(12, '0')}.log`);
+    // Named after the first seq it holds, so a start-up that finds it empty
+    // (power cut right after creating it) continues numbering from there.
+    const file = join(dir, `segment-${String(firstSeq).padStart(12, '0')}.log`);
     const handle = await open(file, 'a+', 0o600);
     await syncDir(dir);
-    return addSegment({ firstSeq: nextSeq, file, handle, length: 0 });
+    return addSegment({ firstSeq, file, handle, length: 0 });
   }
 
-  let readAhead: { no: number; start: number; bytes: Buffer } | null = null;
-  async function readEntry(position: number): Promise<OutboxEntry> {
+  // One read-ahead window per meter: meters' entries interleave in the log,
+  // and a shared window would be evicted by each meter in turn.
+  const readAheads = new Map<string, { no: number; start: number; bytes: Buffer }>();
+  async function readEntry(position: number, meterId: string): Promise<OutboxEntry> {
+    let readAhead = readAheads.get(meterId) ?? null;
     const index = Math.floor(position / SEGMENT_SPAN);
     const offset = position - index * SEGMENT_SPAN;
     const segment = byNo.get(index);
@@ -176,6 +181,7 @@ export async function openOutbox(options: OutboxOptions): Promise<Outbox> {
       const bytes = Buffer.alloc(65_536);
       const { bytesRead } = await handle.read(bytes, 0, bytes.length, offset);
       readAhead = { no: index, start: offset, bytes: bytes.subarray(0, bytesRead) };
+      readAheads.set(meterId, readAhead);
     }
     const from = offset - readAhead.start;
     const end = readAhead.bytes.indexOf(0x0a, from);
@@ -226,10 +232,21 @@ export async function openOutbox(options: OutboxOptions): Promise<Outbox> {
       const entries = items.map(({ meterId, reading }) => ({ seq: nextSeq++, meterId, reading }));
       const lines = entries.map(encodeLine);
       const bytes = Buffer.from(lines.join(''), 'utf8');
-      const segment = await currentSegment(bytes.length);
+      const first = entries[0]!.seq;
+      let segment: Segment;
+      try {
+        segment = await currentSegment(bytes.length, first);
+        await segment.handle!.write(bytes, 0, bytes.length, segment.length);
+        await segment.handle!.datasync();
+      } catch (error) {
+        // Give the numbers back and cut any partial write, so the acked
+        // watermark (which advances over consecutive numbers only) never meets a gap.
+        nextSeq = first;
+        const last = segments[segments.length - 1];
+        if (last?.handle) await last.handle.truncate(last.length).catch(() => {});
+        throw error;
+      }
       const index = segment.no;
-      await segment.handle!.write(bytes, 0, bytes.length, segment.length);
-      await segment.handle!.datasync();
       let offset = segment.length;
       entries.forEach((entry, i) => {
         queueOf(entry.meterId).push(entry.seq, index * SEGMENT_SPAN + offset);
@@ -245,7 +262,7 @@ export async function openOutbox(options: OutboxOptions): Promise<Outbox> {
       while (q && out.length < max) {
         const item = q.shift();
         if (!item) break;
-        const entry = await readEntry(item[1]);
+        const entry = await readEntry(item[1], meterId);
         taken.set(entry.seq, meterId);
         positions.set(entry.seq, item[1]);
         out.push(entry);

@@ -97,4 +97,29 @@ test('readings given back after a failed send keep their order', async () => {
   await remove();
 });
 
+test('every segment is named after the first reading in it, so numbering survives a power cut at rollover', async () => {
+  const { dir, remove } = await makeTempDir();
+  const outbox = await openOutbox({ dir, segmentBytes: 200, watermarkDelayMs: 1 });
+  for (let i = 0; i < 6; i++) await outbox.append([{ meterId: 'm-aaaa1', reading: { t: t0 + i, importWh: i } }, { meterId: 'm-aaaa1', reading: { t: t0 + i + 0.5, importWh: i } }]);
+  await outbox.close();
+  const { readFile, writeFile } = await import('node:fs/promises');
+  const names = (await readdir(dir)).filter((n) => n.startsWith('segment-')).sort();
+  assert.ok(names.length >= 3);
+  for (const name of names) {
+    const firstLine = (await readFile(join(dir, name), 'utf8')).split('\n')[0]!;
+    assert.is(JSON.parse(firstLine.slice(9))[0], Number(/segment-(\d+)/.exec(name)![1]), name);
+  }
+  // A power cut right after creating the next segment leaves it empty.
+  await writeFile(join(dir, `segment-${String(13).padStart(12, '0')}.log`), '');
+  const reopened = await openOutbox({ dir, watermarkDelayMs: 1 });
+  const [entry] = await reopened.append([{ meterId: 'm-aaaa1', reading: { t: t0 + 100, importWh: 100 } }]);
+  assert.is(entry!.seq, 13, 'numbering goes on without a gap');
+  const all = await reopened.take('m-aaaa1', 100);
+  assert.is(all.length, 13);
+  reopened.ack(all);
+  await reopened.close();
+  assert.equal(JSON.parse(await readFile(join(dir, 'acked.json'), 'utf8')), { ackedThrough: 13 }, 'the watermark reaches the end');
+  await remove();
+});
+
 test.run();
