@@ -75,6 +75,35 @@ const COLUMNS = 'import_wh, export_wh, generation_wh, consumption_wh';
 /** Window sizes for neighbour lookups, widening until a reading is found. */
 const SEARCH_WINDOWS_MS = [3_600_000, 86_400_000, 7 * 86_400_000, 40 * 86_400_000, Number.MAX_SAFE_INTEGER];
 
+const METER_ROW = 'meter_id, last_t, import_wh, export_wh, generation_wh, consumption_wh, power_w, serial, readings';
+
+interface MeterRow {
+  meter_id: string;
+  last_t: number | null;
+  import_wh: number | null;
+  export_wh: number | null;
+  generation_wh: number | null;
+  consumption_wh: number | null;
+  power_w: number | null;
+  serial: string | null;
+  readings: number;
+}
+
+/** A meters row's latest stored reading, or null before the first. */
+function latestOf(row: MeterRow): StoredReading | null {
+  if (row.last_t == null) return null;
+  return {
+    meterId: row.meter_id,
+    t: row.last_t,
+    importWh: row.import_wh,
+    exportWh: row.export_wh,
+    generationWh: row.generation_wh,
+    consumptionWh: row.consumption_wh,
+    powerW: row.power_w,
+    serial: row.serial,
+  };
+}
+
 interface ReadingRow {
   t: number;
   meter: number;
@@ -139,9 +168,8 @@ export function openReadingDatabase(options: ReadingDatabaseOptions): ReadingDat
   const stmt = {
     meterKey: db.prepare<[string], { meter: number }>('SELECT meter FROM meters WHERE meter_id = ?'),
     insertMeter: db.prepare<[string]>('INSERT INTO meters (meter_id) VALUES (?)'),
-    meterStates: db.prepare<[], { meter_id: string; last_t: number | null; import_wh: number | null; export_wh: number | null; generation_wh: number | null; consumption_wh: number | null; power_w: number | null; serial: string | null; readings: number }>(
-      'SELECT meter_id, last_t, import_wh, export_wh, generation_wh, consumption_wh, power_w, serial, readings FROM meters',
-    ),
+    meterStates: db.prepare<[], MeterRow>(`SELECT ${METER_ROW} FROM meters`),
+    meterState: db.prepare<[number], MeterRow>(`SELECT ${METER_ROW} FROM meters WHERE meter = ?`),
     updateMeter: db.prepare(
       `UPDATE meters SET last_t = @t, import_wh = @importWh, export_wh = @exportWh, generation_wh = @generationWh,
        consumption_wh = @consumptionWh, power_w = @powerW, serial = @serial, readings = readings + @added WHERE meter = @meter`,
@@ -250,8 +278,9 @@ export function openReadingDatabase(options: ReadingDatabaseOptions): ReadingDat
           slot.e.consumptionWh += sign * e.consumptionWh;
           slot.e.coveredMs += sign * e.coveredMs;
         });
-      const state = db.prepare<[number], { last_t: number | null }>('SELECT last_t FROM meters WHERE meter = ?').get(meter);
-      let latest: StoredReading | null = state?.last_t != null ? findPrevious(meterId, state.last_t + 1) : null;
+      // The meters row holds the latest stored reading: no lookup in readings needed.
+      const row = stmt.meterState.get(meter);
+      let latest: StoredReading | null = row ? latestOf(row) : null;
       let added = 0;
       for (const r of list) {
         const result = stmt.insertReading.run({ ...r, meter, serial: serialKeyOf(r.serial) });
@@ -370,23 +399,7 @@ export function openReadingDatabase(options: ReadingDatabaseOptions): ReadingDat
   return {
     calendar,
     meterStates() {
-      return stmt.meterStates.all().map((row) => ({
-        meterId: row.meter_id,
-        readings: row.readings,
-        latest:
-          row.last_t == null
-            ? null
-            : {
-                meterId: row.meter_id,
-                t: row.last_t,
-                importWh: row.import_wh,
-                exportWh: row.export_wh,
-                generationWh: row.generation_wh,
-                consumptionWh: row.consumption_wh,
-                powerW: row.power_w,
-                serial: row.serial,
-              },
-      }));
+      return stmt.meterStates.all().map((row) => ({ meterId: row.meter_id, readings: row.readings, latest: latestOf(row) }));
     },
     get(meterId, t) {
       const meter = keyOf(meterId, false);

@@ -346,11 +346,7 @@ export function createReadingStore(options: ReadingStoreOptions): ReadingStore {
     stats(meterId) {
       const v = views.get(meterId);
       if (!v) return { readings: 0, lastT: null };
-      const last = v.unflushed[v.unflushed.length - 1];
-      return {
-        readings: v.storedCount + v.unflushed.length,
-        lastT: Math.max(last?.t ?? -Infinity, v.stored?.t ?? -Infinity) === -Infinity ? null : Math.max(last?.t ?? 0, v.stored?.t ?? 0),
-      };
+      return { readings: v.storedCount + v.unflushed.length, lastT: this.latest(meterId)?.t ?? null };
     },
 
     health: () => ({ ...health, waitingForDisk: pendingCount }),
