@@ -102,7 +102,7 @@ function reduce(
     }
     if (a !== 1n && a !== -1n) {
       // Fraction-free steps multiply entries; dividing out the common factor keeps them small.
-      const g = gcdAll(combo ? [...vec, ...combo, scale] : [...vec, scale]);
+      const g = gcd(combo ? [...vec, ...combo, scale] : [...vec, scale]);
       if (g > 1n) {
         vec = vec.map((x) => x / g);
         if (combo) combo = combo.map((x) => x / g);
@@ -125,7 +125,8 @@ function isZero(vec: readonly bigint[]): boolean {
   return vec.every((x) => x === 0n);
 }
 
-function gcdAll(values: readonly bigint[]): bigint {
+/** Greatest common divisor of the values' absolute values; 1 for none or all zero. */
+export function gcd(values: readonly bigint[]): bigint {
   let g = 0n;
   for (const v of values) {
     let a = v < 0n ? -v : v;
@@ -134,5 +135,5 @@ function gcdAll(values: readonly bigint[]): bigint {
     g = a;
     if (g === 1n) return 1n;
   }
-  return g;
+  return g === 0n ? 1n : g;
 }

@@ -1,7 +1,7 @@
 import { NEIGHBOURHOOD_GROUP_ID, type GroupDefinition } from './publicationTypes.js';
 import { validateK } from './disclosureRules.js';
 import { compareIds, splitIntoAtoms } from './householdAtoms.js';
-import { exactSpan, type ExactSpan } from './exactSpan.js';
+import { exactSpan, gcd, type ExactSpan } from './exactSpan.js';
 
 /**
  * Whether a declared list of groups may be published (PRIVACY-RULES.md "Groups
@@ -264,17 +264,6 @@ function fromAtMostTwoGroups(vectors: readonly number[][], vector: readonly bigi
     }
   }
   return false;
-}
-
-function gcd(values: readonly bigint[]): bigint {
-  let g = 0n;
-  for (const v of values) {
-    let a = v < 0n ? -v : v;
-    let b = g;
-    while (b !== 0n) [a, b] = [b, a % b];
-    g = a;
-  }
-  return g === 0n ? 1n : g;
 }
 
 function sum(values: readonly number[]): number {

@@ -1,5 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { seededRandom } from '../helpers/seededRandom.js';
 import { validateGroups } from '../../hub/publication/groupDefinitions.js';
 import { NEIGHBOURHOOD_GROUP_ID, zoneGroupId, type GroupDefinition } from '../../hub/publication/publicationTypes.js';
 
@@ -24,15 +25,6 @@ function assertNoHouseholdIds(problems: readonly string[], groups: readonly Grou
   for (const problem of problems) for (const id of all) assert.not.ok(new RegExp(`\\b${id}\\b`).test(problem), `"${problem}" names household ${id}`);
 }
 
-function random(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('zones that tile the neighbourhood, each of k or more households, are accepted', () => {
   const groups = [neighbourhood([...ids('a', 12), ...ids('b', 10), ...ids('c', 15)]), zone('Mill Lane', ids('a', 12)), zone('Church Street', ids('b', 10)), zone('The Green', ids('c', 15))];
@@ -148,7 +140,7 @@ test('determinism: the order of groups and of households in them does not change
   const groups = [neighbourhood([...ids('a', 10), ...ids('b', 10), ...ids('c', 10), 'lonely']), zone('A', ids('a', 10)), zone('B', ids('b', 9)), zone('C', ids('c', 10))];
   const expected = validateGroups(groups, K);
   assert.ok(expected.length > 0);
-  const next = random(3);
+  const next = seededRandom(3);
   for (let i = 0; i < 20; i++) {
     const shuffled = [...groups].sort(() => next() - 0.5).map((g) => ({ ...g, householdIds: [...g.householdIds].sort(() => next() - 0.5) }));
     assert.equal(validateGroups(shuffled, K), expected);
@@ -179,7 +171,7 @@ function smallestCombination(groups: readonly GroupDefinition[], k: number): num
 }
 
 test('over 300 generated zone lists, every list with a sum or difference of fewer than k households is refused, and every combination named in a refusal exists', () => {
-  const next = random(99);
+  const next = seededRandom(99);
   const k = 5;
   let refusedByCombinationOnly = 0;
   let accepted = 0;
@@ -207,7 +199,7 @@ test('over 300 generated zone lists, every list with a sum or difference of fewe
 });
 
 test('a long list of finely overlapping zones is checked completely (its speed is for test/bench, not here)', () => {
-  const next = random(5);
+  const next = seededRandom(5);
   const everyone = ids('h', 200);
   const zones = Array.from({ length: 25 }, (_, z) => zone(`Z${z}`, everyone.filter(() => next() < 0.3)));
   const problems = validateGroups([neighbourhood(everyone), ...zones], K);

@@ -1,5 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { seededRandom } from '../helpers/seededRandom.js';
 import { checkFigure, describeHouseholds, householdsAtLeast, validateRules } from '../../hub/publication/disclosureRules.js';
 import { DEFAULT_RULES, RULE_FLOORS, type DisclosureRules, type FigureDecision, type HouseholdValue } from '../../hub/publication/publicationTypes.js';
 
@@ -20,16 +21,6 @@ function released(decision: FigureDecision) {
   return decision;
 }
 
-/** Deterministic generator (mulberry32), so property tests see the same figures every run. */
-function random(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Attack 1: a zone of fewer than k households.
 test('k: a figure of fewer than k households is suppressed, with the count and the minimum in the reason', () => {
@@ -155,7 +146,7 @@ test('p %: a figure that would let the second largest get within p % of the larg
 });
 
 test('p %: over 3000 generated figures, every released one keeps the estimate at least p % off and the largest within the dominance limit', () => {
-  const next = random(20260101);
+  const next = seededRandom(20260101);
   const ruleSets: DisclosureRules[] = [DEFAULT_RULES, LOOSE, { ...RULE_FLOORS }];
   const seen = { released: 0, k: 0, dominance: 0, p: 0, secondary: 0 };
   for (let i = 0; i < 3000; i++) {
@@ -185,7 +176,7 @@ test('p %: over 3000 generated figures, every released one keeps the estimate at
 });
 
 test('p %: at the default dominance of 15 %, the p % rule at 10 % never has to act (the rest is ≥ 4.67 × the largest)', () => {
-  const next = random(7);
+  const next = seededRandom(7);
   for (let i = 0; i < 3000; i++) {
     const n = 10 + Math.floor(next() * 10);
     const values = Array.from({ length: n }, () => (next() < 0.2 ? Math.round(next() * 10_000) : Math.round(next() * 800)));
@@ -240,7 +231,7 @@ test('reasons: no household id or value in Wh appears in a reason', () => {
 });
 
 test('determinism: the same households in any order give the same decision, to the last bit', () => {
-  const next = random(42);
+  const next = seededRandom(42);
   const values = households(...Array.from({ length: 40 }, () => next() * 1_000 + 0.1));
   const first = checkFigure(values, DEFAULT_RULES);
   for (let i = 0; i < 50; i++) {

@@ -1,5 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { seededRandom } from '../helpers/seededRandom.js';
 import { applySecondarySuppression, type GroupFigure, type SuppressedFigure } from '../../hub/publication/secondarySuppression.js';
 import { checkFigure } from '../../hub/publication/disclosureRules.js';
 import { DEFAULT_RULES, NEIGHBOURHOOD_GROUP_ID, zoneGroupId, type FigureDecision, type GroupDefinition } from '../../hub/publication/publicationTypes.js';
@@ -58,15 +59,6 @@ function assertNothingRebuildable(figures: readonly GroupFigure[], result: reado
   assert.is(rebuild, null, `rebuildable: ${rebuild}`);
 }
 
-function random(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Attack 2: "everyone" and "everyone except one street" where that street has one household.
 test('a one-household zone cannot be rebuilt as the neighbourhood minus everyone else: the smaller of the two is suppressed too', () => {
@@ -260,7 +252,7 @@ test('determinism: the order of figures and of households does not change any de
     { group: zone('North', [...streets.a, ...streets.b]), decision: RELEASED },
   ];
   const expected = new Map(applySecondarySuppression(figures, []).map((r) => [r.groupId, r.decision]));
-  const next = random(11);
+  const next = seededRandom(11);
   for (let i = 0; i < 20; i++) {
     const shuffled = [...figures]
       .sort(() => next() - 0.5)
@@ -289,7 +281,7 @@ test('a group id given twice is refused', () => {
 });
 
 test('over 200 generated zone lists and suppressions, no suppressed figure is left rebuildable and no primary decision changes', () => {
-  const next = random(2026);
+  const next = seededRandom(2026);
   let secondary = 0;
   for (let round = 0; round < 200; round++) {
     const everyone = ids('h', 30 + Math.floor(next() * 20));
@@ -318,7 +310,7 @@ test('over 200 generated zone lists and suppressions, no suppressed figure is le
 });
 
 test('twenty-five overlapping zones are all decided, dominated ones staying withheld', () => {
-  const next = random(8);
+  const next = seededRandom(8);
   const everyone = ids('h', 200);
   const zones = Array.from({ length: 25 }, (_, z) => zone(`Z${z}`, everyone.filter(() => next() < 0.3)));
   const figures: GroupFigure[] = [neighbourhood(everyone), ...zones].map((group, i) => ({ group, decision: i % 4 === 1 ? DOMINATED : RELEASED }));
