@@ -29,8 +29,10 @@ const STATE_FILE = 'demo-state.json';
 const TELEGRAM_INTERVAL_MS = 5_000;
 const IMPULSES_PER_KWH = 1000;
 const SOLAR_PIN = 2;
-const SET_UP_DAYS_AGO = 2;
-const BACKLOG_MS = SET_UP_DAYS_AGO * 86_400_000;
+/** Days of history a first run creates, so the dashboard has weeks to show. */
+const HISTORY_DAYS = 28;
+/** The last two days' backlog is at one-minute steps, older days at 15 minutes (fewer readings to send). */
+const FINE_BACKLOG_MS = 2 * 86_400_000;
 
 interface DemoHouse {
   index: number;
@@ -50,14 +52,16 @@ export interface Demo {
   stop(): Promise<void>;
 }
 
-export async function runDemo(options: { dataDir: string; households: number; logger: Logger; settings?: Record<string, unknown> }): Promise<Demo> {
+export async function runDemo(options: { dataDir: string; households: number; logger: Logger; settings?: Record<string, unknown>; historyDays?: number }): Promise<Demo> {
   const log = options.logger.child({ module: 'demo' });
-  // On a first run the neighbourhood is set up as it would have been two days
-  // ago (households, consent, the group's decision), so that yesterday is a
-  // day the policy covers and the dashboard has released figures at once.
+  // On a first run the neighbourhood is set up as it would have been some weeks
+  // ago (households, consent, the group's decision), so that the days since are
+  // days the policy covers and the dashboard has released figures at once.
   // Decisions can't be backdated on a running hub; the demo's clock starts back.
   const firstRun = !(await readFile(join(options.dataDir, STATE_FILE), 'utf8').then(() => true, () => false));
-  let clockOffsetMs = firstRun ? SET_UP_DAYS_AGO * 86_400_000 : 0;
+  const historyDays = Math.max(2, options.historyDays ?? HISTORY_DAYS);
+  const backlogMs = historyDays * 86_400_000;
+  let clockOffsetMs = firstRun ? backlogMs : 0;
   const clock = { now: () => systemClock.now() - clockOffsetMs };
   const hub = await startHub({ dataDir: options.dataDir, logger: options.logger, clock, settings: { host: '127.0.0.1', ...options.settings } });
   const stateFile = join(hub.dataDir, STATE_FILE);
@@ -81,16 +85,19 @@ export async function runDemo(options: { dataDir: string; households: number; lo
     const solar = profile.solarPeakW > 0 ? await hub.commands.addMeter({ householdId: household.id, kind: 'generation', driver: 's0' }) : null;
     newHouseholds.push(household.id);
     const house: DemoHouse = { index: i, grid, solar, importWh: 2_000_000 + i * 37_000, exportWh: 300_000 + i * 11_000, solarOffsetWh: 1_500_000 + i * 23_000 };
-    // The last days' readings at one-minute steps, waiting in the agent's outbox.
+    // The past weeks' readings, waiting in the agent's outbox.
     const backlog: Array<{ meterId: string; reading: Record<string, number> & { t: number } }> = [];
-    for (let t = now - BACKLOG_MS; t < now; t += 60_000) {
+    for (let t = now - backlogMs; t < now; ) {
+      const stepMs = t < now - FINE_BACKLOG_MS ? 900_000 : 60_000;
+      const hours = stepMs / 3_600_000;
       const sun = solarW(profile, t, offsetAt(t));
       const net = consumptionW(profile, t, offsetAt(t)) - sun;
-      if (net >= 0) house.importWh += net / 60;
-      else house.exportWh += -net / 60;
-      house.solarOffsetWh += sun / 60;
+      if (net >= 0) house.importWh += net * hours;
+      else house.exportWh += -net * hours;
+      house.solarOffsetWh += sun * hours;
       backlog.push({ meterId: grid.meterId, reading: { t, importWh: Math.floor(house.importWh), exportWh: Math.floor(house.exportWh) } });
       if (solar) backlog.push({ meterId: solar.meterId, reading: { t, generationWh: Math.floor(house.solarOffsetWh) } });
+      t += stepMs;
     }
     house.solarOffsetWh = Math.floor(house.solarOffsetWh) + 1; // the pulse count starts after the backlog
     backlogs.set(i, backlog);
