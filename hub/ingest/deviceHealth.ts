@@ -4,7 +4,14 @@ import type { RejectionCode } from '../broker/topics.js';
  * What volunteers may see of a device: online state, counts, reasons — never an
  * energy value (PRIVACY-RULES.md "Data tiers": closed data stays closed).
  * Counters live in memory and restart from zero with the hub.
+ *
+ * Readings per hour come from a ring of 12 five-minute buckets per meter, keyed
+ * by the time of the message that carried the readings (the ingest clock), so no
+ * timer runs: buckets older than an hour are simply not counted, and are reused.
  */
+
+export const RECENT_BUCKET_MS = 5 * 60_000;
+export const RECENT_BUCKETS = 12;
 
 export interface QuarantineEntry {
   meterId: string;
@@ -34,17 +41,31 @@ export interface DeviceHealth {
   connected(meterId: string, at: number): void;
   disconnected(meterId: string, at: number): void;
   message(meterId: string, at: number): void;
-  accepted(meterId: string, count: number): void;
+  /**
+   * `count` readings of a meter were stored. `at` (ms) places them in the
+   * readings-per-hour ring; without it, the time of the meter's last message.
+   */
+  accepted(meterId: string, count: number, at?: number): void;
   duplicate(meterId: string): void;
   rejected(entry: QuarantineEntry): void;
   deviceStatus(meterId: string, status: unknown): void;
   quarantine(): readonly QuarantineEntry[];
   onlineCount(): number;
+  /** Readings accepted in the hour before `now` (12 five-minute buckets, the current one included). */
+  readingsLastHour(meterId: string, now: number): number;
   forget(meterId: string): void;
 }
 
+interface MeterState extends MeterHealth {
+  connections: number;
+  lastMessageAt: number | null;
+  /** Slot i holds the bucket number (floor(t / RECENT_BUCKET_MS)) it counts, and the count. */
+  recentBucket: number[];
+  recentCount: number[];
+}
+
 export function createDeviceHealth(quarantineSize: number): DeviceHealth {
-  const meters = new Map<string, MeterHealth & { connections: number }>();
+  const meters = new Map<string, MeterState>();
   const quarantine: QuarantineEntry[] = [];
 
   function get(meterId: string) {
@@ -62,6 +83,9 @@ export function createDeviceHealth(quarantineSize: number): DeviceHealth {
         rejectedByCode: {},
         lastRejection: null,
         device: null,
+        lastMessageAt: null,
+        recentBucket: new Array<number>(RECENT_BUCKETS).fill(-1),
+        recentCount: new Array<number>(RECENT_BUCKETS).fill(0),
       };
       meters.set(meterId, m);
     }
@@ -70,7 +94,7 @@ export function createDeviceHealth(quarantineSize: number): DeviceHealth {
 
   return {
     meter(meterId) {
-      const { connections: _connections, ...health } = get(meterId);
+      const { connections: _connections, lastMessageAt: _lastMessageAt, recentBucket: _recentBucket, recentCount: _recentCount, ...health } = get(meterId);
       return health;
     },
     connected(meterId, at) {
@@ -90,9 +114,23 @@ export function createDeviceHealth(quarantineSize: number): DeviceHealth {
       const m = get(meterId);
       m.messages++;
       m.lastSeenAt = at;
+      m.lastMessageAt = at;
     },
-    accepted(meterId, count) {
-      get(meterId).readingsAccepted += count;
+    accepted(meterId, count, at) {
+      const m = get(meterId);
+      m.readingsAccepted += count;
+      const when = at ?? m.lastMessageAt;
+      if (count <= 0 || when === null) return;
+      const bucket = Math.floor(when / RECENT_BUCKET_MS);
+      const slot = bucket % RECENT_BUCKETS;
+      if (m.recentBucket[slot] === bucket) {
+        m.recentCount[slot]! += count;
+      } else if (m.recentBucket[slot]! < bucket) {
+        // The slot held a bucket an hour or more old: it starts again.
+        m.recentBucket[slot] = bucket;
+        m.recentCount[slot] = count;
+      }
+      // A slot already holding a later bucket means `when` is over an hour old: not counted.
     },
     duplicate(meterId) {
       get(meterId).duplicates++;
@@ -118,6 +156,17 @@ export function createDeviceHealth(quarantineSize: number): DeviceHealth {
     },
     quarantine: () => quarantine,
     onlineCount: () => [...meters.values()].filter((m) => m.online).length,
+    readingsLastHour(meterId, now) {
+      const m = meters.get(meterId);
+      if (!m) return 0;
+      const current = Math.floor(now / RECENT_BUCKET_MS);
+      let total = 0;
+      for (let slot = 0; slot < RECENT_BUCKETS; slot++) {
+        const age = current - m.recentBucket[slot]!;
+        if (age >= 0 && age < RECENT_BUCKETS) total += m.recentCount[slot]!;
+      }
+      return total;
+    },
     forget(meterId) {
       meters.delete(meterId);
     },
