@@ -30,6 +30,10 @@ import { openUserStore } from './auth/userStore.js';
 import { createSessionStore } from './auth/sessionStore.js';
 import { registerAdminAuth, requireRole } from './auth/adminAuth.js';
 import { createUserCommands } from './auth/userCommands.js';
+import { registerDashboard } from '../dashboard/server/dashboardRoutes.js';
+import { loadDashboardStrings } from '../dashboard/server/dashboardStrings.js';
+import { loadDashboardAssets } from '../dashboard/server/dashboardAssets.js';
+import { createLiveGeneration, type LiveGeneration } from './publication/liveGeneration.js';
 
 /**
  * The hub process: starts its parts in order (lock, settings, registry,
@@ -59,6 +63,8 @@ export interface Hub {
   readonly governanceCommands: GovernanceCommands;
   readonly released: ReleasedFigures;
   readonly publication: PublicationEngine;
+  /** "Solar generation now", when a policy in force turns it on. */
+  readonly live: LiveGeneration;
   stop(): Promise<void>;
 }
 
@@ -116,6 +122,12 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     const released = openReleasedFigures(dataDir);
     stack.push(() => released.close());
     const partnerTokens = await openPartnerTokens(dataDir);
+    // Dashboard pages hear of each release, to tell open screens to fetch new figures.
+    const releaseListeners = new Set<() => void>();
+    const dashboardStrings = loadDashboardStrings();
+    const dashboardAssets = loadDashboardAssets();
+    const neighbourhoodName = settings.neighbourhoodName ?? dashboardStrings.t('common.defaultNeighbourhoodName');
+    const live = createLiveGeneration({ store, registry, governance, calendar: store.calendar, clock });
     const publication = createPublicationEngine({
       store,
       registry,
@@ -124,6 +136,13 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       clock,
       logger: options.logger,
       onReleased(figures) {
+        for (const listener of releaseListeners) {
+          try {
+            listener();
+          } catch (error) {
+            log.warn({ err: error }, 'a listener for released figures failed');
+          }
+        }
         // Retained public topics carry each series' latest released figure.
         const latest = new Map<string, (typeof figures)[number]>();
         for (const f of figures) if (f.audience === 'open') latest.set(publicTopic(f.groupId, f.metric, f.resolution), f);
@@ -158,7 +177,23 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       logger: options.logger,
       commands: () => commands!,
       async extend(app) {
-        registerPublicSurfaces(app, publicSurfaceSources({ governance, released, partnerTokens, clock }));
+        const publicSources = publicSurfaceSources({ governance, released, partnerTokens, clock });
+        registerPublicSurfaces(app, publicSources);
+        registerDashboard(app, {
+          sources: publicSources,
+          calendar: store.calendar,
+          clock,
+          strings: dashboardStrings,
+          assets: dashboardAssets,
+          neighbourhoodName,
+          live,
+          co2GramsPerKwh: settings.co2GramsPerKwh,
+          contact: settings.contact ?? dashboardStrings.t('common.defaultContact'),
+          onReleased(listener) {
+            releaseListeners.add(listener);
+            return () => releaseListeners.delete(listener);
+          },
+        });
         await registerAdminAuth(app, { users, sessions, clock, logger: options.logger, secureCookies: false });
         registerGovernanceRoutes(app, governanceCommands, requireRole('group'));
         app.get('/api/admin/meters', { preHandler: requireRole('volunteer') }, () => commands!.listMeters());
@@ -223,6 +258,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       governanceCommands,
       released,
       publication,
+      live,
       stop() {
         stopped ??= stopAll().then(() => log.info('stopped'));
         return stopped;

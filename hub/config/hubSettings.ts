@@ -51,6 +51,16 @@ export const hubSettingsSchema = z.strictObject({
   rawRetentionDays: positive('rawRetentionDays', 'days').default(35),
   intervalRetentionDays: positive('intervalRetentionDays', 'days').default(396),
   quarantineSize: positive('quarantineSize', 'entries').default(200),
+  /** The name the dashboard shows, e.g. "Mill Lane Energy"; a plain default otherwise. */
+  neighbourhoodName: z.string().min(1).max(80).optional(),
+  /**
+   * Grams of CO₂ per kWh of grid electricity, for the dashboard's "CO₂ avoided"
+   * estimate. Set it to your grid's recent average (the UK's was about 125-200,
+   * the EU's about 250 in the mid-2020s); the about page states the figure used.
+   */
+  co2GramsPerKwh: z.number().min(0).max(2000).default(150),
+  /** How households reach the group, shown on the about page (e.g. "energy@millane.org"). */
+  contact: z.string().min(1).max(300).optional(),
   /** Failed logins from one address before answers are slowed down. */
   loginFailuresBeforeDelay: z.number().int().min(1).default(3),
 });

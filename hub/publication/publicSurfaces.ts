@@ -21,9 +21,39 @@ export interface PublishedGroup {
   resolutions: readonly PublishedResolution[];
 }
 
+/** A policy in force as the public sees it: no discussion notes, no names. */
+export interface PublicPolicy {
+  proposalId: string;
+  title: string;
+  purpose: string;
+  audience: { tier: 'open' } | { tier: 'shared'; partner: string; purpose: string; expires: string };
+  metrics: readonly Metric[];
+  groups: { neighbourhood: boolean; zones: readonly string[] };
+  resolution: { neighbourhood: PublishedResolution; zones: string };
+  delayDays: number;
+  rules: { k: number; dominancePercent: number; pPercent: number };
+  liveGeneration: boolean;
+  licence: string;
+  effectiveFrom: string;
+}
+
+/** A decision in the public log; `present` only where the group chose to publish names. */
+export interface PublicDecision {
+  id: string;
+  proposalId: string;
+  outcome: 'adopted' | 'rejected';
+  date: string;
+  meeting: string;
+  decidedBy: string;
+  votes: { for: number; against: number; abstaining: number };
+  rationale: string;
+  effectiveFrom: string;
+  present?: readonly string[];
+}
+
 export interface PublicPolicyView {
-  inForce: unknown[];
-  decisions: unknown[];
+  inForce: PublicPolicy[];
+  decisions: PublicDecision[];
   licence: string;
   rules: string;
 }

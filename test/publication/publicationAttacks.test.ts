@@ -207,6 +207,8 @@ test('attack 12 and a crawl: no public route or public topic shows a meter id, h
   secrets.push('Ann Example', 'Bo Example'); // names of those present: publishNames is off
   const groups = (await getJson('/api/public/groups')).body.groups as Array<{ id: string; metrics: string[]; resolutions: string[] }>;
   const paths = ['/api/health', '/api/public/groups', '/api/public/policy', '/api/public/export/figures.csv', '/api/public/export/datapackage.json'];
+  // The dashboard's pages, fragments and summary (test/dashboard/ drives them in a browser).
+  paths.push('/', '/?history=week', '/?history=month', '/?history=year', '/kiosk', '/about', '/partials/figures', '/partials/kiosk', '/api/public/summary');
   for (const g of groups) for (const m of g.metrics) for (const r of g.resolutions) for (const f of ['json', 'csv']) paths.push(`/api/public/figures?group=${encodeURIComponent(g.id)}&metric=${m}&resolution=${r}&format=${f}`);
   const bodies: string[] = [];
   for (const path of paths) {
