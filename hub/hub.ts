@@ -33,6 +33,9 @@ import { createUserCommands } from './auth/userCommands.js';
 import { registerDashboard } from '../dashboard/server/dashboardRoutes.js';
 import { loadDashboardStrings } from '../dashboard/server/dashboardStrings.js';
 import { loadDashboardAssets } from '../dashboard/server/dashboardAssets.js';
+import { registerSignedInPages } from '../dashboard/server/signedInPages.js';
+import { registerVolunteerRoutes } from './admin/volunteerRoutes.js';
+import { registerGroupRecordRoutes } from './admin/groupRecordRoutes.js';
 import { createLiveGeneration, type LiveGeneration } from './publication/liveGeneration.js';
 
 /**
@@ -197,6 +200,14 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         await registerAdminAuth(app, { users, sessions, clock, logger: options.logger, secureCookies: false });
         registerGovernanceRoutes(app, governanceCommands, requireRole('group'));
         app.get('/api/admin/meters', { preHandler: requireRole('volunteer') }, () => commands!.listMeters());
+        registerVolunteerRoutes(app, { commands: () => commands!, registry, health, clock, logger: options.logger }, requireRole('volunteer'));
+        registerGroupRecordRoutes(app, governance, requireRole('group'));
+        registerSignedInPages(app, {
+          strings: dashboardStrings,
+          assets: dashboardAssets,
+          neighbourhoodName,
+          timeZone: settings.timeZone,
+        });
       },
     });
     await http.start();

@@ -31,6 +31,7 @@ export function loadDashboardAssets(): DashboardAssets {
   const files = new Map<string, string>();
   files.set('dashboard.css', join(root, 'dashboard', 'public', 'dashboard.css'));
   files.set('icon.svg', join(root, 'dashboard', 'public', 'icon.svg'));
+  files.set('signedIn.css', join(root, 'dashboard', 'public', 'signedIn.css'));
   for (const file of readdirSync(join(root, 'dashboard', 'public', 'js'))) {
     if (file.endsWith('.js')) files.set(file, join(root, 'dashboard', 'public', 'js', file));
   }
