@@ -74,9 +74,6 @@ export function createGovernanceCommands(ctx: GovernanceCommandContext): Governa
     async propose(json, source) {
       const zones = [...new Set(registry.households().map((h) => h.zone).filter((z): z is string => z !== null))];
       const proposal = parseProposal(json, source, { knownZones: zones });
-      if (proposal.liveGeneration) {
-        throw new Error(`${source}: liveGeneration: the live "solar now" figure is not built in this version; propose without it (false) for now.`);
-      }
       if (proposal.groups.zones.length > 0 && proposal.resolution.zones !== 'day') {
         throw new Error(`${source}: resolution.zones: weekly and monthly zone figures are not built in this version; use "day".`);
       }

@@ -86,10 +86,11 @@ test('attack 2: everyone and everyone-but-one-street, where the street is one ho
   assert.match(String(error), /\(the neighbourhood − zone:Church Street − zone:Orchard Road\) would show 1 household/);
 });
 
-test('attack 9: live figures are not built, so a proposal asking for one is refused rather than ignored', async () => {
-  const error = await th.hub.governanceCommands.propose(proposal({ neighbourhood: true, zones: [] }, { liveGeneration: true }), 'live.json').catch((e: Error) => e.message);
-  assert.match(String(error), /liveGeneration: the live "solar now" figure is not built/);
-  assert.is((await fetch(`${base}/api/public/live`)).status, 404);
+test('attack 9: no live use for anyone; live solar only for the whole neighbourhood, and only once the group turns it on', async () => {
+  const error = await th.hub.governanceCommands.propose(proposal({ neighbourhood: false, zones: ['Orchard Road'] }, { liveGeneration: true }), 'live.json').catch((e: Error) => e.message);
+  assert.match(String(error), /liveGeneration: the live "solar generation now" figure is for the whole neighbourhood only/);
+  for (const path of ['/api/public/live', '/api/public/live/consumption', '/api/public/live/import', '/api/public/live/generation']) assert.is((await fetch(`${base}${path}`)).status, 404, path);
+  assert.is(th.hub.live.enabled(), false, 'off: no decision turned it on (test/publication/liveGeneration.test.ts covers it turned on)');
 });
 
 test('the group adopts a safe proposal on the record; figures come only after the day has settled', async () => {
