@@ -57,7 +57,7 @@ export function renderAboutMain(view: AboutView): RawHtml {
     ? html`<p>${s.t('about.decisionsNone')}</p>`
     : html`<ol class="decision-log" reversed>${[...policy.decisions].reverse().map(
         (d) => html`<li class="decision">
-  <p class="decision-head"><strong>${d.outcome === 'adopted' ? s.t('about.decisionAdopted') : s.t('about.decisionRejected')}</strong>: ${titles.get(d.proposalId) ?? d.proposalId}</p>
+  <p class="decision-head"><strong>${d.outcome === 'adopted' ? s.t('about.decisionAdopted') : s.t('about.decisionRejected')}</strong>: ${d.proposalTitle ?? titles.get(d.proposalId) ?? d.proposalId}</p>
   <dl class="facts">
     <dt>${s.t('about.decisionDate')}</dt><dd>${f.day(d.date)} ${d.date.slice(0, 4)}</dd>
     <dt>${s.t('about.decisionWho')}</dt><dd>${d.decidedBy} (${d.meeting})</dd>

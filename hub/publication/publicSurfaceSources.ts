@@ -53,6 +53,7 @@ export function publicSurfaceSources(options: { governance: GovernanceStore; rel
         decisions: governance.decisions().map((d) => ({
           id: d.id,
           proposalId: d.decision.proposalId,
+          proposalTitle: governance.proposal(d.decision.proposalId)?.proposal.title ?? null,
           outcome: d.decision.outcome,
           date: d.decision.date,
           meeting: d.decision.meeting,

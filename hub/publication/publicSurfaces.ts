@@ -41,6 +41,8 @@ export interface PublicPolicy {
 export interface PublicDecision {
   id: string;
   proposalId: string;
+  /** The title of the proposal decided on. */
+  proposalTitle: string | null;
   outcome: 'adopted' | 'rejected';
   date: string;
   meeting: string;
