@@ -239,7 +239,9 @@ test('the kiosk runs on for hours of cycling and refreshes without its memory gr
   console.log(`    kiosk after 24 simulated hours: heap ${(before.heap / 1024).toFixed(0)} → ${(after.heap / 1024).toFixed(0)} KB, DOM nodes ${before.nodes} → ${after.nodes}, listeners ${before.listeners} → ${after.listeners}`);
   assert.ok(after.heap - before.heap < 512 * 1024, `heap grew by ${after.heap - before.heap} bytes`);
   assert.ok(after.nodes <= before.nodes + 50, `DOM nodes ${before.nodes} → ${after.nodes}`);
-  assert.ok(after.listeners <= before.listeners, `listeners ${before.listeners} → ${after.listeners}`);
+  // With the page's clock faked, the link's watchdog also fires every simulated minute and reopens the
+  // event stream: 1,440 reconnections. Listeners of a closed stream linger until collected, so allow a few.
+  assert.ok(after.listeners <= before.listeners + 10, `listeners ${before.listeners} → ${after.listeners}`);
   assert.is(await page.locator('[data-panel].current').count(), 1, 'still cycling');
   await context.close();
 });

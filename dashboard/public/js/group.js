@@ -118,7 +118,7 @@
         t('resolution'),
         t('resolutionValue', { neighbourhood: label(`resolution_${p.resolution.neighbourhood}`, p.resolution.neighbourhood), zones: label(`resolution_${p.resolution.zones}`, p.resolution.zones) }),
       ],
-      [t('delay'), t('delayValue', { n: p.delayDays })],
+      [t('delay'), p.delayDays === 1 ? t('delayValueOne') : t('delayValue', { n: p.delayDays })],
       [t('audience'), audience],
       [t('licence'), p.licence],
       [t('rules'), t('rulesValue', { k: p.rules.k, dominance: p.rules.dominancePercent, p: p.rules.pPercent })],
