@@ -138,7 +138,8 @@ export function createGovernanceCommands(ctx: GovernanceCommandContext): Governa
 
     async decide(json, source) {
       const record = await governance.decide(parseDecision(json, source), ctx.now());
-      void ctx.engine?.runOnce();
+      // Figures due under the new policy are released at once; if that run fails, the engine's next timed run retries it.
+      void ctx.engine?.runOnce().catch(() => {});
       return { decisionId: record.id, proposalId: record.decision.proposalId, outcome: record.decision.outcome, effectiveAt: record.effectiveAt };
     },
 

@@ -38,7 +38,8 @@ export interface PublishStatus {
 
 export interface PublicationEngine {
   start(): void;
-  stop(): void;
+  /** Stops the timer and waits for a run in progress, so nothing touches storage once the hub closes it. */
+  stop(): Promise<void>;
   /** Decides every releasable day; returns the figures newly decided. */
   runOnce(): Promise<DecidedFigure[]>;
   status(): PublishStatus;
@@ -135,9 +136,10 @@ export function createPublicationEngine(options: {
       tick();
       timer = setInterval(tick, options.intervalMs ?? 15 * 60_000);
     },
-    stop() {
+    async stop() {
       if (timer) clearInterval(timer);
       timer = null;
+      await running?.catch(() => {});
     },
     runOnce() {
       running ??= run().finally(() => {
