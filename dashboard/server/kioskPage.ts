@@ -69,7 +69,10 @@ export function renderKioskPanels(view: KioskView): RawHtml {
   if (recent.some((p) => p.generationWh !== null)) {
     panels.push(html`<section class="kiosk-panel panel-history" data-panel>
   <p class="kiosk-lead">${s.t('kiosk.panelHistory')}</p>
-  ${barChart(recent.map((p) => ({ label: f.period(p.key, 'day'), value: p.generationWh ?? 0, text: p.generationWh === null ? '–' : f.energyText(p.generationWh) })), s.t('kiosk.panelHistory'))}
+  ${barChart(
+    recent.map((p) => ({ label: f.period(p.key, 'day'), short: String(Number(p.key.slice(8))), value: p.generationWh ?? 0, text: p.generationWh === null ? '–' : f.energyText(p.generationWh) })),
+    s.t('kiosk.panelHistory'),
+  )}
 </section>`);
   }
   if (summary.co2) {
@@ -82,8 +85,8 @@ export function renderKioskPanels(view: KioskView): RawHtml {
   return html`${panels}`;
 }
 
-/** Bars with their values written under them, so the chart reads without colour or hover. */
-function barChart(bars: Array<{ label: string; value: number; text: string }>, title: string): RawHtml {
+/** Bars with their values above and the day of the month under them, so the chart reads without colour or hover. */
+function barChart(bars: Array<{ label: string; short: string; value: number; text: string }>, title: string): RawHtml {
   const width = 1400;
   const height = 560;
   const max = Math.max(1, ...bars.map((b) => b.value));
@@ -98,7 +101,7 @@ function barChart(bars: Array<{ label: string; value: number; text: string }>, t
     const x = i * slot + (slot - barWidth) / 2;
     return html`<g><rect x="${x.toFixed(1)}" y="${(bottom - h).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${h.toFixed(1)}" rx="6"></rect>
     <text class="bar-value" x="${(x + barWidth / 2).toFixed(1)}" y="${(bottom - h - 14).toFixed(1)}" text-anchor="middle">${b.text.split(' ')[0]}</text>
-    <text class="bar-label" x="${(x + barWidth / 2).toFixed(1)}" y="${height - 20}" text-anchor="middle">${b.label}</text></g>`;
+    <text class="bar-label" x="${(x + barWidth / 2).toFixed(1)}" y="${height - 20}" text-anchor="middle">${b.short}</text></g>`;
   })}
 </svg>`;
 }
