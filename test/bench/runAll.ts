@@ -12,6 +12,7 @@ import { diskWritesBenchmark } from './diskWrites.js';
 import { killLossBenchmark } from './killLoss.js';
 import { memoryBenchmark } from './memory.js';
 import { startTimeBenchmark } from './startTime.js';
+import { dashboardBenchmark } from './dashboard.js';
 
 /**
  * `npm run bench` runs every benchmark in sequence and writes RESULTS.md;
@@ -22,7 +23,7 @@ import { startTimeBenchmark } from './startTime.js';
  * The hub runs from dist/: run `npm run build` first.
  */
 
-const BENCHMARKS: readonly Benchmark[] = [ingestBenchmark, diskWritesBenchmark, killLossBenchmark, memoryBenchmark, startTimeBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [ingestBenchmark, diskWritesBenchmark, killLossBenchmark, memoryBenchmark, startTimeBenchmark, dashboardBenchmark];
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const RESULTS_FILE = join(ROOT, 'test', 'bench', 'RESULTS.md');
 
