@@ -149,6 +149,7 @@ export const dashboardBenchmark: Benchmark = {
 
         notes.push(
           `Latency is measured from this process over loopback, one request at a time: Fastify's routing, the SQLite query, JSON or HTML and compression (for the page, brotli at quality 4 when asked; these requests did not ask, so the times are without compression).`,
+          `CPU time comes from /proc in 10 ms ticks, so one tick in a minute shows as 10 ms; the kiosk's cost is its server-sent ping every 20 s (and the live solar check, when the group turned it on).`,
           `The page weight counts compressed bodies as a browser receives them (accept-encoding: br, gzip), without HTTP headers; the browser test (test/dashboard/publicDashboard.test.ts) counts headers too and logs its figure.`,
         );
         return {
