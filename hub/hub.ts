@@ -200,7 +200,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         await registerAdminAuth(app, { users, sessions, clock, logger: options.logger, secureCookies: false });
         registerGovernanceRoutes(app, governanceCommands, requireRole('group'));
         app.get('/api/admin/meters', { preHandler: requireRole('volunteer') }, () => commands!.listMeters());
-        registerVolunteerRoutes(app, { commands: () => commands!, registry, health, clock, logger: options.logger }, requireRole('volunteer'));
+        // The group reads the household list too: its consent register names households.
+        registerVolunteerRoutes(app, { commands: () => commands!, registry, health, clock, logger: options.logger }, requireRole('volunteer'), requireRole('volunteer', 'group'));
         registerGroupRecordRoutes(app, governance, requireRole('group'));
         registerSignedInPages(app, {
           strings: dashboardStrings,

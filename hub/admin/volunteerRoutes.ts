@@ -11,7 +11,7 @@ import type { HubCommands, MeterPairing } from './hubCommands.js';
  * The volunteers' routes on the public server, behind sign-in (issue 5 item 4):
  * - GET  /api/admin/sensors     device health per meter; never an energy value or register
  *                               reading (PRIVACY-RULES.md "Data tiers": volunteers see device health)
- * - GET  /api/admin/households  households with zone and meter count
+ * - GET  /api/admin/households  households with zone and meter count (also the group's, for its consent register)
  * - POST /api/admin/households  {label, zone?} adds a household
  * - POST /api/admin/meters      {householdId, kind, driver} adds a meter and answers its pairing code
  * (GET /api/admin/meters, the CLI's meter list, is registered in hub.ts.)
@@ -90,7 +90,7 @@ function badRequest(reply: FastifyReply, what: string, error: z.ZodError): Fasti
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function registerVolunteerRoutes(app: FastifyInstance, deps: VolunteerRouteDeps, guard: preHandlerHookHandler): void {
+export function registerVolunteerRoutes(app: FastifyInstance, deps: VolunteerRouteDeps, guard: preHandlerHookHandler, householdsReadGuard: preHandlerHookHandler = guard): void {
   const { registry, health, clock } = deps;
   const log = deps.logger.child({ module: 'volunteer-routes' });
   const opts = { preHandler: guard };
@@ -124,7 +124,7 @@ export function registerVolunteerRoutes(app: FastifyInstance, deps: VolunteerRou
     return { at: new Date(now).toISOString(), sensors };
   });
 
-  app.get(VOLUNTEER_ROUTES.households, opts, async () => {
+  app.get(VOLUNTEER_ROUTES.households, { preHandler: householdsReadGuard }, async () => {
     const households = await deps.commands().listHouseholds();
     return { households: households.map((h) => ({ id: h.id, label: h.label, zone: h.zone, meters: h.meters, createdAt: h.createdAt })) };
   });

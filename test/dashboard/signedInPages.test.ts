@@ -224,6 +224,8 @@ test('the group sees proposals with their discussion, previews figure by figure,
   assert.not.match(log, /Ann Example/, 'names stay off the public log unless the group chose to publish them');
   await page.waitForSelector('#consent-table tbody tr');
   assert.is(await page.locator('#consent-table tbody tr').count(), n.households.length);
+  const firstLabel = n.th.hub.registry.household(n.households[0]!.householdId)!.label;
+  assert.ok((await page.locator('#consent-table').innerText()).includes(firstLabel), 'the register names households');
   await screenshot(page, 'group-page');
   await context.close();
 });

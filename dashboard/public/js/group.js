@@ -359,6 +359,9 @@
 
   // Consent register and retention log
 
+  /** @type {Map<string, string>} household id → label, for the consent register */
+  let householdLabels = new Map();
+
   /** @param {ConsentEntry} entry */
   function consentRow(entry) {
     const scopes = [
@@ -367,7 +370,7 @@
       ...entry.scopes.partners.map((partner) => t('scopePartner', { partner })),
     ].filter(Boolean);
     return el('tr', {}, [
-      el('th', { attrs: { scope: 'row' }, text: entry.householdId }),
+      el('th', { attrs: { scope: 'row' } }, [householdLabels.get(entry.householdId) ?? entry.householdId, el('span', { className: 'muted', text: ` ${entry.householdId}` })]),
       el('td', { text: scopes.length > 0 ? scopes.join(t('listComma')) : t('scopeNothing') }),
       el('td', {}, [entry.consentedAt ? el('time', { attrs: { datetime: entry.consentedAt }, text: ui.absoluteTime(entry.consentedAt) }) : ui.st('dash')]),
       el('td', { text: entry.textVersion ?? ui.st('dash') }),
@@ -396,8 +399,9 @@
     showProposals();
   }
   async function loadConsent() {
-    /** @type {ConsentEntry[]} */
-    const register = await ui.api('GET', '/api/admin/consent');
+    /** @type {[ConsentEntry[], { households: Array<{ id: string, label: string }> }]} */
+    const [register, list] = await Promise.all([ui.api('GET', '/api/admin/consent'), ui.api('GET', '/api/admin/households')]);
+    householdLabels = new Map(list.households.map((h) => [h.id, h.label]));
     fillTable(tableBody('consent-table'), 'consent-empty', register.map(consentRow));
   }
   async function loadRetention() {
