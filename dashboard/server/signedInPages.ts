@@ -37,44 +37,25 @@ export function registerSignedInPages(app: FastifyInstance, options: SignedInPag
   const pageData = (namespace: string) => ({ strings: s.section(namespace), shared: s.section('signIn'), locale: s.locale, timeZone: options.timeZone ?? null });
   const common = { strings: s, assets, neighbourhoodName: options.neighbourhoodName, styles: ['signedIn.css'] };
 
-  app.get(SIGNED_IN_PAGE_ROUTES.signIn, async (_request, reply) =>
-    reply.headers(PAGE_HEADERS).send(
-      renderPage({
-        ...common,
-        page: 'signIn',
-        title: s.t('signIn.title'),
-        main: signInMain(s),
-        scripts: ['signedIn.js', 'signIn.js'],
-        data: pageData('signIn'),
-      }),
-    ),
-  );
-
-  app.get(SIGNED_IN_PAGE_ROUTES.volunteer, async (_request, reply) =>
-    reply.headers(PAGE_HEADERS).send(
-      renderPage({
-        ...common,
-        page: 'volunteer',
-        title: s.t('volunteer.title'),
-        main: volunteerMain(s),
-        scripts: ['signedIn.js', 'volunteer.js'],
-        data: pageData('volunteer'),
-      }),
-    ),
-  );
-
-  app.get(SIGNED_IN_PAGE_ROUTES.group, async (_request, reply) =>
-    reply.headers(PAGE_HEADERS).send(
-      renderPage({
-        ...common,
-        page: 'group',
-        title: s.t('group.title'),
-        main: groupMain(s),
-        scripts: ['signedIn.js', 'group.js'],
-        data: pageData('group'),
-      }),
-    ),
-  );
+  const pages = [
+    { path: SIGNED_IN_PAGE_ROUTES.signIn, page: 'signIn', namespace: 'signIn', main: signInMain, script: 'signIn.js' },
+    { path: SIGNED_IN_PAGE_ROUTES.volunteer, page: 'volunteer', namespace: 'volunteer', main: volunteerMain, script: 'volunteer.js' },
+    { path: SIGNED_IN_PAGE_ROUTES.group, page: 'group', namespace: 'group', main: groupMain, script: 'group.js' },
+  ] as const;
+  for (const p of pages) {
+    app.get(p.path, async (_request, reply) =>
+      reply.headers(PAGE_HEADERS).send(
+        renderPage({
+          ...common,
+          page: p.page,
+          title: s.t(`${p.namespace}.title`),
+          main: p.main(s),
+          scripts: ['signedIn.js', p.script],
+          data: pageData(p.namespace),
+        }),
+      ),
+    );
+  }
 }
 
 /** Parts every signed-in page starts with: title, lede, the no-script note, who is signed in, the alert region. */

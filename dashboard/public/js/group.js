@@ -25,11 +25,7 @@
 
 (() => {
   const ui = cwSignedIn;
-  const strings = ui.page.strings;
-  /** @param {string} key @param {Record<string, string | number>} [values] */
-  const t = (key, values) => ui.format(strings, key, values);
-  /** @param {string} key @param {string} fallback */
-  const label = (key, fallback) => (key in strings ? t(key) : fallback);
+  const { t, label } = ui.pt;
   const { el } = ui;
 
   /** Preview tables stop here: a month of half-hours is thousands of rows. */

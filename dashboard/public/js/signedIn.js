@@ -318,10 +318,19 @@ var cwSignedIn = (() => {
     return session;
   }
 
+  /** The page's own strings: `t(key, values)`, and `label(key, fallback)` for codes a newer hub may add. */
+  const pt = {
+    /** @param {string} key @param {Record<string, string | number>} [values] */
+    t: (key, values) => format(page.strings, key, values),
+    /** @param {string} key @param {string} fallback */
+    label: (key, fallback) => (key in page.strings ? format(page.strings, key) : fallback),
+  };
+
   return {
     page,
     format,
     st,
+    pt,
     el,
     byId,
     api,

@@ -18,11 +18,7 @@
 
 (() => {
   const ui = cwSignedIn;
-  const strings = ui.page.strings;
-  /** @param {string} key @param {Record<string, string | number>} [values] */
-  const t = (key, values) => ui.format(strings, key, values);
-  /** A label from the strings if there is one, else the raw value (a code a newer hub may add). @param {string} key @param {string} fallback */
-  const label = (key, fallback) => (key in strings ? t(key) : fallback);
+  const { t, label } = ui.pt;
   const { el } = ui;
 
   const REFRESH_MS = 30_000;
