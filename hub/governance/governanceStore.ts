@@ -408,8 +408,52 @@ export async function openGovernanceStore(dataDir: string, options: { timeZone: 
         problems.push(`replaces: ${JSON.stringify(replacedId)} is not an adopted proposal; only adopted policies can be replaced`);
       }
     }
+    problems.push(...overlapProblems(decision, record, s, effectiveAt));
     return problems;
   }
+
+  /**
+   * A figure is decided once per audience: two policies in force at the same
+   * time that publish the same figure (group and metric) to the same audience
+   * would decide it twice, perhaps at different times with different data,
+   * and the difference between two versions of a figure can show one
+   * household (PRIVACY-RULES.md "Time and immutability"). The new policy must
+   * replace the older one instead, carrying over what it should keep.
+   */
+  function overlapProblems(decision: Decision, record: ProposalRecord, s: State, effectiveAt: number): string[] {
+    const problems: string[] = [];
+    const audience = audienceKey(record.proposal);
+    const figures = figureKeys(record.proposal);
+    for (const other of s.decisions) {
+      if (other.decision.outcome !== 'adopted' || decision.replaces.includes(other.decision.proposalId)) continue;
+      const otherRecord = s.proposalById.get(other.decision.proposalId)!;
+      if (audienceKey(otherRecord.proposal) !== audience) continue;
+      // In force until replaced or expired; overlapping if that end is after the new policy starts.
+      const replacedAt = s.decisions
+        .filter((d) => d.decision.outcome === 'adopted' && d.decision.replaces.includes(other.decision.proposalId))
+        .map((d) => Date.parse(d.effectiveAt));
+      const end = Math.min(...replacedAt, otherRecord.expiresAt === null ? Infinity : Date.parse(otherRecord.expiresAt));
+      if (end <= effectiveAt) continue;
+      const shared = figureKeys(otherRecord.proposal).filter((key) => figures.includes(key));
+      if (shared.length > 0) {
+        problems.push(
+          `proposal ${record.id} publishes ${shared.join(', ')}, which proposal ${other.decision.proposalId} (in force) already publishes to the same audience; ` +
+            `a figure is decided once, so adopt it with "replaces": ["${other.decision.proposalId}"] (and include in it what ${other.decision.proposalId} published that should go on)`,
+        );
+      }
+    }
+    return problems;
+  }
+}
+
+function audienceKey(proposal: Proposal): string {
+  return proposal.audience.tier === 'open' ? 'open' : `shared:${proposal.audience.partner}`;
+}
+
+/** The figures a proposal publishes, as "group metric" (e.g. "neighbourhood generation"). */
+function figureKeys(proposal: Proposal): string[] {
+  const groups = [...(proposal.groups.neighbourhood ? ['neighbourhood'] : []), ...proposal.groups.zones.map((z) => `zone:${z}`)];
+  return groups.flatMap((g) => proposal.metrics.map((m) => `${g} ${m}`));
 }
 
 /** Replays the log into views. Entries are trusted to be in order (the chain guarantees it). */

@@ -168,12 +168,27 @@ test('the policy in force changes only from effectiveFrom: a period starting bef
 test('only adopted proposals can be replaced; policies without replaces stay in force side by side', () =>
   withStore(async (store) => {
     await store.propose(proposal(), meetingEvening);
-    await store.propose(proposal({ title: 'Zones', metrics: ['generation'] }), meetingEvening);
+    await store.propose(proposal({ title: 'Import too', metrics: ['import'] }), meetingEvening);
     await store.decide(decision('p-1'), meetingEvening);
     const replacingOpen = await refusal(() => store.decide(decision('p-2', { replaces: ['p-3'] }), meetingEvening));
     assert.match(replacingOpen.message, '"p-3" is not an adopted proposal');
     await store.decide(decision('p-2'), meetingEvening);
     assert.equal(ids(store, june11), ['p-1', 'p-2']);
+  }));
+
+test('a figure is decided once per audience: a policy publishing what another in force publishes must replace it', () =>
+  withStore(async (store) => {
+    await store.propose(proposal(), meetingEvening);
+    await store.propose(proposal({ title: 'The same and more', metrics: ['generation', 'import'] }), meetingEvening);
+    await store.propose(proposal({ title: 'For the network operator', audience: { tier: 'shared', partner: 'Grid operator', purpose: 'Feeder planning', expires: '2026-09-01' } }), meetingEvening);
+    await store.decide(decision('p-1'), meetingEvening);
+    const twice = await refusal(() => store.decide(decision('p-2'), meetingEvening));
+    assert.match(twice.message, 'proposal p-2 publishes neighbourhood generation, which proposal p-1 (in force) already publishes to the same audience');
+    assert.match(twice.message, '"replaces": ["p-1"]');
+    // Another audience may have the same figure under its own decision.
+    await store.decide(decision('p-3'), meetingEvening);
+    await store.decide(decision('p-2', { replaces: ['p-1'] }), meetingEvening);
+    assert.equal(ids(store, june11), ['p-3', 'p-2']);
   }));
 
 test('a shared-tier policy stops at its expiry: a period that would run past it is not shared', () =>
