@@ -105,16 +105,21 @@ export function openReleasedFigures(dataDir: string): ReleasedFigures {
     record: (figures) => record(figures),
     decidedThrough: (policyId, groupId, metric, resolution) => through.get(policyId, groupId, metric, resolution)?.end ?? null,
     released(query) {
-      const where = ['released = 1', 'audience = @audience'];
-      if (query.groupId) where.push('group_id = @groupId');
-      if (query.metric) where.push('metric = @metric');
-      if (query.resolution) where.push('resolution = @resolution');
-      if (query.from !== undefined) where.push('period_start >= @from');
-      if (query.to !== undefined) where.push('period_start < @to');
+      const where = ['f.released = 1', 'f.audience = @audience'];
+      if (query.groupId) where.push('f.group_id = @groupId');
+      if (query.metric) where.push('f.metric = @metric');
+      if (query.resolution) where.push('f.resolution = @resolution');
+      if (query.from !== undefined) where.push('f.period_start >= @from');
+      if (query.to !== undefined) where.push('f.period_start < @to');
+      // One answer per figure: should two policies ever have released the same figure to an
+      // audience (decisions now refuse that overlap), the first decided is the one shown.
+      where.push(`NOT EXISTS (SELECT 1 FROM figures g WHERE g.released = 1 AND g.audience = f.audience AND g.group_id = f.group_id
+        AND g.metric = f.metric AND g.resolution = f.resolution AND g.period_start = f.period_start
+        AND (g.decided_at < f.decided_at OR (g.decided_at = f.decided_at AND g.policy < f.policy)))`);
       const rows = db
         .prepare<Record<string, unknown>, { group_id: string; metric: Metric; resolution: PublishedResolution; period_start: number; period_end: number; day: string | null; total_wh: number; mean_wh: number; households_at_least: number; completeness_percent: number }>(
-          `SELECT group_id, metric, resolution, period_start, period_end, day, total_wh, mean_wh, households_at_least, completeness_percent
-           FROM figures WHERE ${where.join(' AND ')} ORDER BY group_id, metric, resolution, period_start LIMIT @limit`,
+          `SELECT f.group_id, f.metric, f.resolution, f.period_start, f.period_end, f.day, f.total_wh, f.mean_wh, f.households_at_least, f.completeness_percent
+           FROM figures f WHERE ${where.join(' AND ')} ORDER BY f.group_id, f.metric, f.resolution, f.period_start LIMIT @limit`,
         )
         .all({ ...query, limit: query.limit ?? 100_000 });
       return rows.map((r) => ({
