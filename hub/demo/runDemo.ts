@@ -13,6 +13,7 @@ import { createPulseDriver } from '../../sensors/drivers/s0/pulseDriver.js';
 import { consumptionW, householdProfile, solarW } from './simulatedHousehold.js';
 import { buildDsmr5Telegram } from './simulatedP1Meter.js';
 import { SimulatedPulseBoard } from './simulatedPulseBoard.js';
+import type { Proposal } from '../governance/proposalSchema.js';
 
 /**
  * `commonwatt demo`: the hub plus a neighbourhood of simulated households. Each
@@ -125,6 +126,36 @@ export async function runDemo(options: { dataDir: string; households: number; lo
         },
         'the demo',
       );
+      // A week ago the group added "solar generation now" for the community-centre screen:
+      // a new proposal with the starter's figures plus the live one, replacing the starter.
+      if (historyDays > 8) {
+        clockOffsetMs = 8 * 86_400_000;
+        const { proposalId } = await hub.governanceCommands.propose(
+          {
+            ...starterProposalInput(starter.proposal),
+            title: 'Daily figures, and solar generation now on the community-centre screen',
+            purpose: `${starter.proposal.purpose} Show on the screen in the community centre how much solar the neighbourhood is making right now.`,
+            liveGeneration: true,
+          },
+          'the demo',
+        );
+        const liveDate = hub.store.calendar.dayKey(clock.now());
+        await hub.governanceCommands.decide(
+          {
+            proposalId,
+            outcome: 'adopted',
+            date: liveDate,
+            meeting: 'Demo: residents\' association committee',
+            present: ['Demo chair', 'Demo secretary'],
+            votes: { for: 9, against: 0, abstaining: 1 },
+            decidedBy: 'residents\' association committee (demo)',
+            rationale: 'Demo decision: add the live solar figure for the whole neighbourhood; everything else as before.',
+            effectiveFrom: hub.store.calendar.dayKey(hub.store.calendar.dayBounds(liveDate).end),
+            replaces: [starter.id],
+          },
+          'the demo',
+        );
+      }
     }
     clockOffsetMs = 0; // from here on the hub runs in real time
   }
@@ -239,4 +270,9 @@ export async function runDemo(options: { dataDir: string; households: number; lo
       await hub.stop();
     },
   };
+}
+
+/** A stored proposal as input for a new one (the same figures, rules and answers). */
+function starterProposalInput(proposal: Proposal) {
+  return { ...proposal, groups: { ...proposal.groups, zones: [...proposal.groups.zones] }, metrics: [...proposal.metrics] };
 }

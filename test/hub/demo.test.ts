@@ -15,7 +15,7 @@ test('the demo fills the hub with a day of readings plus live ones, and a second
   const settings = { mqttPort: 0, httpPort: 0, timeZone: 'Europe/London', commitDelayMs: 50 };
   let demo: Demo | null = null;
   try {
-    demo = await runDemo({ dataDir: dir, households: 3, logger, settings });
+    demo = await runDemo({ dataDir: dir, households: 3, logger, settings, historyDays: 2 });
     const state = JSON.parse(await readFile(join(dir, 'demo-state.json'), 'utf8')) as { houses: Array<{ grid: { meterId: string }; solar: { meterId: string } | null }> };
     const grid = state.houses.map((h) => h.grid.meterId);
     const solar = state.houses.flatMap((h) => (h.solar ? [h.solar.meterId] : []));
@@ -48,7 +48,7 @@ test('the demo fills the hub with a day of readings plus live ones, and a second
     await demo.stop();
 
     // A second run reuses the credentials and registers, and carries on.
-    demo = await runDemo({ dataDir: dir, households: 3, logger, settings });
+    demo = await runDemo({ dataDir: dir, households: 3, logger, settings, historyDays: 2 });
     const hub2 = demo.hub;
     const restarted = Date.now();
     await waitFor(() => grid.every((m) => (hub2.store.latest(m)?.t ?? 0) >= restarted), 'live telegrams after the restart', 30_000);
