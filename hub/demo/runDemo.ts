@@ -236,7 +236,8 @@ export async function runDemo(options: { dataDir: string; households: number; lo
         const t = systemClock.now();
         const watts = solarW(profile, t, offsetAt(t));
         if (watts > 1) board.pulse(SOLAR_PIN);
-        const wait = watts > 1 ? 3.6e6 / (watts * IMPULSES_PER_KWH) : 10_000;
+        // One pulse is 1000 / IMPULSES_PER_KWH Wh; at `watts` that takes 3.6e9 / (watts × impulses per kWh) ms.
+        const wait = watts > 1 ? 3.6e9 / (watts * IMPULSES_PER_KWH) : 10_000;
         const timer = setTimeout(() => {
           timers.delete(timer);
           nextPulse();
