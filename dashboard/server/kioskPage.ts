@@ -29,7 +29,7 @@ export function renderKioskMain(view: KioskView): RawHtml {
 <div class="kiosk-status" data-kiosk-status role="status">
   <span class="kiosk-name">${view.neighbourhoodName}</span>
   <span class="kiosk-state" data-state="live"><span class="dot" aria-hidden="true"></span> <span data-status-text>${s.t('kiosk.statusLive', { time: view.format.time(view.now) })}</span></span>
-  <span class="kiosk-privacy">${s.t('kiosk.privacyLine')}</span>
+  <span class="kiosk-privacy">${s.t(view.live === undefined ? 'kiosk.privacyLine' : 'kiosk.privacyLineLive')}</span>
 </div>`;
 }
 
