@@ -12,7 +12,7 @@ import { createDsmrDriver } from '../../sensors/drivers/dsmr/dsmrDriver.js';
 import { createPulseDriver } from '../../sensors/drivers/s0/pulseDriver.js';
 import { consumptionW, householdProfile, solarW } from './simulatedHousehold.js';
 import { buildDsmr5Telegram } from './simulatedP1Meter.js';
-import { SimulatedPulseBoard } from './simulatedPulseBoard.js';
+import { pulseIntervalMs, SimulatedPulseBoard } from './simulatedPulseBoard.js';
 import type { Proposal } from '../governance/proposalSchema.js';
 
 /**
@@ -236,8 +236,7 @@ export async function runDemo(options: { dataDir: string; households: number; lo
         const t = systemClock.now();
         const watts = solarW(profile, t, offsetAt(t));
         if (watts > 1) board.pulse(SOLAR_PIN);
-        // One pulse is 1000 / IMPULSES_PER_KWH Wh; at `watts` that takes 3.6e9 / (watts × impulses per kWh) ms.
-        const wait = watts > 1 ? 3.6e9 / (watts * IMPULSES_PER_KWH) : 10_000;
+        const wait = watts > 1 ? pulseIntervalMs(watts, IMPULSES_PER_KWH) : 10_000;
         const timer = setTimeout(() => {
           timers.delete(timer);
           nextPulse();

@@ -39,3 +39,11 @@ export class SimulatedPulseBoard extends mockFirmata.Firmata {
     setTimeout(() => this.emit(`digital-read-${pin}`, 0), widthMs);
   }
 }
+
+/**
+ * Milliseconds between a meter's S0 pulses at a power: one pulse is
+ * 1000 / impulsesPerKWh Wh, so at `watts` it takes 3.6e9 / (watts × impulsesPerKWh) ms.
+ */
+export function pulseIntervalMs(watts: number, impulsesPerKWh: number): number {
+  return 3.6e9 / (watts * impulsesPerKWh);
+}

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger } from '../../hub/log/createLogger.js';
 import { runDemo, type Demo } from '../../hub/demo/runDemo.js';
+import { pulseIntervalMs } from '../../hub/demo/simulatedPulseBoard.js';
 import { makeTempDir } from '../helpers/tempDir.js';
 import { waitFor } from '../helpers/testHub.js';
 
@@ -61,6 +62,12 @@ test('the demo fills the hub with a day of readings plus live ones, and a second
     await demo?.stop();
     await remove();
   }
+});
+
+test('the simulated S0 output pulses once per Wh at 1000 impulses per kWh: 3.6 kW is a pulse a second', () => {
+  assert.is(pulseIntervalMs(3600, 1000), 1000);
+  assert.is(pulseIntervalMs(360, 1000), 10_000);
+  assert.is(pulseIntervalMs(3600, 500), 2000, 'at 500 impulses per kWh a pulse is 2 Wh');
 });
 
 test.run();
