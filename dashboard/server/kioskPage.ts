@@ -38,7 +38,14 @@ export function renderKioskPanels(view: KioskView): RawHtml {
   const latest = summary.latest;
   const panels: RawHtml[] = [];
   const live = view.live;
-  if (live && live.powerW !== null) {
+  if (live && live.powerW === 0 && live.todayWh !== null && live.todayWh > 0) {
+    // After sunset the day's running total says more than "0 W".
+    const e = f.energy(live.todayWh);
+    panels.push(html`<section class="kiosk-panel panel-live" data-panel>
+  <p class="kiosk-lead">${s.t('kiosk.panelLiveTodayOnly')}</p>
+  <p class="kiosk-number">${e.value}<span class="unit"> ${e.unit}</span></p>
+</section>`);
+  } else if (live && live.powerW !== null && live.powerW > 0) {
     const [value, unit] = f.powerText(live.powerW).split(' ');
     panels.push(html`<section class="kiosk-panel panel-live" data-panel>
   <p class="kiosk-lead">${s.t('kiosk.panelLive')}</p>

@@ -44,7 +44,9 @@ function renderLive(view: ResidentsView): RawHtml {
       ? html`<p>${s.t('residents.liveNone')}</p>`
       : figure.powerW === null && figure.todayWh === null
         ? html`<p>${s.t('residents.liveHeld')}</p>`
-        : html`${figure.powerW !== null ? html`<p class="live-power">${s.t('residents.livePower', { power: f.powerText(figure.powerW) })}</p>` : ''}
+        : html`${figure.powerW !== null
+            ? html`<p class="live-power">${figure.powerW === 0 ? s.t('residents.livePowerZero') : s.t('residents.livePower', { power: f.powerText(figure.powerW) })}</p>`
+            : ''}
   ${figure.todayWh !== null ? html`<p class="live-today">${s.t('residents.liveToday', { energy: f.energyText(figure.todayWh) })}</p>` : ''}
   <p class="muted">${s.t('residents.liveAt', { time: view.live!.time, households: figure.householdsAtLeast })}</p>`;
   return html`<section class="live-now" aria-labelledby="live-title">
