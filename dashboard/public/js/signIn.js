@@ -30,8 +30,8 @@
 
   /** @param {unknown} error */
   function explain(error) {
-    if (error instanceof ui.ApiError && error.status === 401) return { what: ui.st('wrongPassword'), todo: ui.st('wrongPasswordTodo') };
-    if (error instanceof ui.ApiError && error.status === 400) return { what: ui.st('missingFields'), todo: ui.st('missingFieldsTodo') };
+    if (error instanceof ui.ApiError && error.status === 401) return { what: ui.st('wrongPassword'), action: ui.st('wrongPasswordAction') };
+    if (error instanceof ui.ApiError && error.status === 400) return { what: ui.st('missingFields'), action: ui.st('missingFieldsAction') };
     return ui.describeError(error);
   }
 
@@ -44,7 +44,7 @@
     if (name === '' || password.value === '') {
       if (name === '') username.setAttribute('aria-invalid', 'true');
       if (password.value === '') password.setAttribute('aria-invalid', 'true');
-      ui.showAlert(errorRegion, { what: ui.st('missingFields'), todo: ui.st('missingFieldsTodo') });
+      ui.showAlert(errorRegion, { what: ui.st('missingFields'), action: ui.st('missingFieldsAction') });
       (name === '' ? username : password).focus();
       return;
     }

@@ -11,7 +11,7 @@
  * @typedef {{ username: string, displayName: string, role: Role, csrfToken: string }} Session
  * @typedef {Record<string, string>} Strings
  * @typedef {{ strings: Strings, shared: Strings, locale: string, timeZone: string | null }} SignedInPageData
- * @typedef {{ what: string, todo?: string, problems?: string[] }} AlertMessage
+ * @typedef {{ what: string, action?: string, problems?: string[] }} AlertMessage
  * @typedef {Node | string | number | null | undefined | false} Child
  * @typedef {{ className?: string, id?: string, text?: string, attrs?: Record<string, string> }} ElementProps
  */
@@ -160,26 +160,26 @@ var cwSignedIn = (() => {
   function describeError(error) {
     if (!(error instanceof ApiError)) {
       console.error(error);
-      return { what: st('serverWhat'), todo: st('serverTodo') };
+      return { what: st('serverWhat'), action: st('serverAction') };
     }
     const { headline, problems } = splitProblems(error.serverMessage);
     switch (true) {
       case error.status === 0:
-        return { what: st('networkWhat'), todo: st('networkTodo') };
+        return { what: st('networkWhat'), action: st('networkAction') };
       case error.status === 401:
-        return { what: st('sessionEndedWhat'), todo: st('sessionEndedTodo') };
+        return { what: st('sessionEndedWhat'), action: st('sessionEndedAction') };
       case error.status === 403:
-        return { what: st('forbiddenWhat', { error: error.serverMessage }), todo: st('forbiddenTodo') };
+        return { what: st('forbiddenWhat', { error: error.serverMessage }), action: st('forbiddenAction') };
       case error.status === 429:
-        return { what: st('tooMany'), todo: st('tooManyTodo', { wait: describeWait(error.retryAfter) }) };
+        return { what: st('tooMany'), action: st('tooManyAction', { wait: describeWait(error.retryAfter) }) };
       case error.status === 503:
-        return { what: st('busy'), todo: st('busyTodo') };
+        return { what: st('busy'), action: st('busyAction') };
       case error.status === 404:
-        return { what: headline || st('invalidWhat'), problems, todo: st('notFoundTodo') };
+        return { what: headline || st('invalidWhat'), problems, action: st('notFoundAction') };
       case error.status >= 400 && error.status < 500:
-        return { what: headline || st('invalidWhat'), problems, todo: st('invalidTodo') };
+        return { what: headline || st('invalidWhat'), problems, action: st('invalidAction') };
       default:
-        return { what: st('serverWhat'), todo: st('serverTodo') };
+        return { what: st('serverWhat'), action: st('serverAction') };
     }
   }
 
@@ -193,7 +193,7 @@ var cwSignedIn = (() => {
     if (!message) return;
     const box = el('div', { className: 'error' }, [el('p', { className: 'error-what', text: message.what })]);
     if (message.problems && message.problems.length > 0) box.append(el('ul', {}, message.problems.map((p) => el('li', { text: p }))));
-    if (message.todo) box.append(el('p', { text: message.todo }));
+    if (message.action) box.append(el('p', { text: message.action }));
     region.append(box);
   }
 
@@ -310,7 +310,7 @@ var cwSignedIn = (() => {
     if (session.role !== 'admin' && session.role !== needed) {
       showAlert(pageAlert(), {
         what: st('wrongRoleWhat', { needed: roleName(needed), name: session.displayName || session.username, role: roleName(session.role) }),
-        todo: st('wrongRoleTodo'),
+        action: st('wrongRoleAction'),
       });
       return null;
     }
