@@ -34,6 +34,15 @@ export interface HistoryPoint {
 
 export type HistoryScale = 'day' | 'week' | 'month' | 'year';
 
+/** A published zone's released figures for the latest day; null where a figure was held back. */
+export interface ZoneDay {
+  id: string;
+  label: string;
+  generationWh: number | null;
+  consumptionWh: number | null;
+  householdsAtLeast: number | null;
+}
+
 export interface PublicSummary {
   /** When this summary was computed (ISO 8601). */
   at: string;
@@ -55,6 +64,8 @@ export interface PublicSummary {
   cover: { kind: 'selfSufficiency' | 'generationShare'; percent: number } | null;
   co2: { gramsPerKwh: number; avoidedKg: number } | null;
   history: Record<HistoryScale, HistoryPoint[]>;
+  /** Zones the group publishes (daily), for the latest day; empty when it publishes none. */
+  zones: ZoneDay[];
 }
 
 export interface PublicSummaryOptions {
@@ -100,6 +111,21 @@ export function computePublicSummary(options: PublicSummaryOptions): PublicSumma
   const dayBefore = latest ? (days.get(addDays(latest.day, -1)) ?? null) : null;
   const weekBefore = latest ? (days.get(addDays(latest.day, -7)) ?? null) : null;
 
+  const zones: ZoneDay[] = [];
+  if (latest) {
+    const { start, end } = calendar.dayBounds(latest.day);
+    for (const zone of options.sources.publishedGroups().filter((g) => g.id !== NEIGHBOURHOOD && g.resolutions.includes('day'))) {
+      const row: ZoneDay = { id: zone.id, label: zone.label, generationWh: null, consumptionWh: null, householdsAtLeast: null };
+      for (const metric of zone.metrics.filter((m): m is 'generation' | 'consumption' => m === 'generation' || m === 'consumption')) {
+        const figure = options.sources.released.released({ audience: 'open', groupId: zone.id, metric, resolution: 'day', from: start, to: end })[0];
+        if (!figure) continue;
+        row[`${metric}Wh`] = figure.totalWh;
+        row.householdsAtLeast = minOrNull(row.householdsAtLeast, figure.householdsAtLeast);
+      }
+      zones.push(row);
+    }
+  }
+
   return {
     at: new Date(now).toISOString(),
     timeZone: calendar.timeZone,
@@ -120,6 +146,7 @@ export function computePublicSummary(options: PublicSummaryOptions): PublicSumma
       month: periods(ordered, (day) => day.slice(0, 7), HISTORY_LENGTH.month),
       year: periods(ordered, (day) => day.slice(0, 4), HISTORY_LENGTH.year),
     },
+    zones,
   };
 }
 

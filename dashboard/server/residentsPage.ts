@@ -97,6 +97,7 @@ function renderReleased(view: ResidentsView): RawHtml {
     ? card(s.t('residents.cardCo2'), f.mass(summary.co2.avoidedKg), html`<p class="card-detail">${s.t('residents.co2Detail', { grams: summary.co2.gramsPerKwh })}</p>`, 'co2')
     : ''}
 </section>
+${renderZones(view)}
 <details class="why">
   <summary>${s.t('residents.whyNotToday')}</summary>
   <p>${s.t(view.live ? 'residents.whyNotTodayTextLive' : 'residents.whyNotTodayText', { days: summary.delayDays === null || summary.delayDays === 1 ? s.t('residents.dayWord') : s.t('residents.daysWord', { days: summary.delayDays }) })}</p>
@@ -180,5 +181,21 @@ function renderMeaning(view: ResidentsView): RawHtml {
     ${item(s.t('residents.meaningHouseholdsTerm'), s.t('residents.meaningHouseholds'))}
     ${item(s.t('residents.meaningCompleteTerm'), s.t('residents.meaningComplete'))}
   </dl>
+</section>`;
+}
+
+function renderZones(view: ResidentsView): RawHtml {
+  const { summary, strings: s, format: f } = view;
+  if (summary.zones.length === 0) return html``;
+  const value = (wh: number | null) => (wh === null ? '–' : f.energy(wh).value);
+  return html`<section class="zones" aria-labelledby="zones-title">
+  <h2 id="zones-title">${s.t('residents.zonesTitle')}</h2>
+  <p class="muted">${s.t('residents.zonesIntro')}</p>
+  <div class="table-scroll"><table>
+    <thead><tr><th scope="col">${s.t('residents.zonesPart')}</th><th scope="col">${s.t('residents.chartGeneration')} (${s.t('common.unitKwh')})</th><th scope="col">${s.t('residents.chartConsumption')} (${s.t('common.unitKwh')})</th><th scope="col">${s.t('residents.zonesHouseholds')}</th></tr></thead>
+    <tbody>${summary.zones.map(
+      (z) => html`<tr><th scope="row">${z.label}</th><td>${value(z.generationWh)}</td><td>${value(z.consumptionWh)}</td><td>${z.householdsAtLeast === null ? '–' : s.t('residents.zonesHouseholdsValue', { households: z.householdsAtLeast })}</td></tr>`,
+    )}</tbody>
+  </table></div>
 </section>`;
 }

@@ -24,6 +24,7 @@ const empty: PublicSummary = {
   cover: null,
   co2: null,
   history: { day: [], week: [], month: [], year: [] },
+  zones: [],
 };
 const released: PublicSummary = {
   ...empty,

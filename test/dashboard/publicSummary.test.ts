@@ -19,12 +19,12 @@ const test = suite('dashboard: the public summary of released figures');
 
 const calendar = createLocalCalendar('Europe/London');
 
-function sources(figures: PublicFigure[], group: PublishedGroup | null, delayDays = 1) {
+function sources(figures: PublicFigure[], group: PublishedGroup | null, delayDays = 1, zones: PublishedGroup[] = []) {
   const released: Pick<ReleasedFigures, 'released'> = {
     released: (q) => figures.filter((f) => f.group === q.groupId && f.metric === q.metric && f.resolution === q.resolution && (q.from === undefined || Date.parse(f.periodStart) >= q.from)),
   };
   const policy = { inForce: group ? [{ audience: { tier: 'open' }, delayDays, groups: { neighbourhood: true, zones: [] } }] : [], decisions: [], licence: 'CC-BY-4.0', rules: '' } as unknown as PublicPolicyView;
-  return { publishedGroups: () => (group ? [group] : []), released: released as ReleasedFigures, policyView: () => policy };
+  return { publishedGroups: () => [...(group ? [group] : []), ...zones], released: released as ReleasedFigures, policyView: () => policy };
 }
 
 /** Half-hour figures for a local day, each `wh`, optionally leaving one out. */
@@ -38,9 +38,9 @@ function halfHours(day: string, metric: Metric, wh: number, skip: number | null 
   return out;
 }
 
-function daily(day: string, metric: Metric, wh: number): PublicFigure {
+function daily(day: string, metric: Metric, wh: number, group = 'neighbourhood'): PublicFigure {
   const { start, end } = calendar.dayBounds(day);
-  return { group: 'neighbourhood', metric, resolution: 'day', periodStart: new Date(start).toISOString(), periodEnd: new Date(end).toISOString(), day, totalWh: wh, householdsAtLeast: 15, completenessPercent: 90 };
+  return { group, metric, resolution: 'day', periodStart: new Date(start).toISOString(), periodEnd: new Date(end).toISOString(), day, totalWh: wh, householdsAtLeast: 15, completenessPercent: 90 };
 }
 
 const groupAt = (resolution: '30min' | 'day', metrics: Metric[]): PublishedGroup => ({ id: 'neighbourhood', label: 'The whole neighbourhood', metrics, resolutions: [resolution] });
@@ -95,6 +95,31 @@ test('comparisons find the day before and the same weekday a week before; weeks 
   assert.is(june.generationWh, days.reduce((sum, d, i) => (d.startsWith('2026-06') ? sum + 1000 * (i + 1) : sum), 0));
   assert.equal(summary.history.year.map((p) => [p.key, p.days]), [['2026', 40]]);
   assert.is(summary.history.week.reduce((sum, p) => sum + p.days, 0), 40);
+});
+
+test('published zones show the latest day\'s released figures; a held-back figure is null, an unpublished zone absent', () => {
+  const day = '2026-06-10';
+  const figures = [
+    daily(day, 'generation', 300_000),
+    daily(day, 'consumption', 600_000),
+    daily(day, 'generation', 120_000, 'zone:Orchard Road'),
+    daily(day, 'consumption', 250_000, 'zone:Orchard Road'),
+    daily('2026-06-09', 'generation', 99_000, 'zone:Church Street'),
+    daily(day, 'consumption', 210_000, 'zone:Church Street'),
+  ];
+  const zone = (name: string): PublishedGroup => ({ id: `zone:${name}`, label: name, metrics: ['generation', 'consumption'], resolutions: ['day'] });
+  const summary = computePublicSummary({
+    sources: sources(figures, groupAt('day', ['generation', 'consumption']), 1, [zone('Orchard Road'), zone('Church Street')]),
+    calendar,
+    now: Date.UTC(2026, 5, 11, 9),
+    co2GramsPerKwh: 150,
+  });
+  assert.equal(summary.zones, [
+    { id: 'zone:Orchard Road', label: 'Orchard Road', generationWh: 120_000, consumptionWh: 250_000, householdsAtLeast: 15 },
+    { id: 'zone:Church Street', label: 'Church Street', generationWh: null, consumptionWh: 210_000, householdsAtLeast: 15 },
+  ]);
+  const none = computePublicSummary({ sources: sources(figures, groupAt('day', ['generation', 'consumption'])), calendar, now: Date.UTC(2026, 5, 11, 9), co2GramsPerKwh: 150 });
+  assert.equal(none.zones, []);
 });
 
 test('every string the dashboard code names exists in dashboard/strings/en/, and values are filled in', () => {
