@@ -70,28 +70,31 @@ export function createLiveGeneration(options: { store: ReadingStore; registry: R
     const dayStart = calendar.dayBounds(calendar.dayKey(now)).start;
     const power: HouseholdValue[] = [];
     const today: HouseholdValue[] = [];
-    const meters = registry.meters();
+    const solarByHousehold = new Map<string, string[]>();
+    for (const meter of registry.meters()) {
+      if (meter.kind === 'generation') solarByHousehold.set(meter.householdId, [...(solarByHousehold.get(meter.householdId) ?? []), meter.id]);
+    }
     for (const household of registry.households()) {
       if (!governance.consentAt(household.id, now).liveGeneration) continue;
-      const solar = meters.filter((m) => m.householdId === household.id && m.kind === 'generation');
+      const solar = solarByHousehold.get(household.id) ?? [];
       let watts = 0;
       let wh = 0;
       let fresh = true;
-      for (const meter of solar) {
-        const latest = store.latest(meter.id);
+      for (const meterId of solar) {
+        const latest = store.latest(meterId);
         if (!latest || latest.generationWh === null || now - latest.t > FRESH_MS) {
           fresh = false;
           break;
         }
-        const earlier = readingBefore(store, meter.id, latest.t - AVERAGE_OVER_MS);
+        const earlier = readingBefore(store, meterId, latest.t - AVERAGE_OVER_MS);
         if (!earlier || earlier.generationWh === null) {
           fresh = false;
           break;
         }
         watts += ((latest.generationWh - earlier.generationWh) * 3_600_000) / (latest.t - earlier.t);
         // From the last reading before midnight; if the meter was silent then, from its first reading today.
-        const before = readingBefore(store, meter.id, dayStart);
-        const start = before && dayStart - before.t <= MIDNIGHT_GAP_MS ? before : store.around(meter.id, dayStart).next;
+        const before = readingBefore(store, meterId, dayStart);
+        const start = before && dayStart - before.t <= MIDNIGHT_GAP_MS ? before : store.around(meterId, dayStart).next;
         wh += start && start.generationWh !== null && start.t <= latest.t ? latest.generationWh - start.generationWh : 0;
       }
       // A household whose solar meter is silent is left out rather than counted as zero.
