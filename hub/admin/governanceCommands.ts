@@ -1,4 +1,5 @@
 import type { GovernanceStore } from '../governance/governanceStore.js';
+import { GovernanceError } from '../governance/governanceError.js';
 import { parseProposal } from '../governance/proposalSchema.js';
 import { parseDecision } from '../governance/decisionSchema.js';
 import { parseConsentScopeName, type ConsentScopeName, type ConsentScopes } from '../governance/consentScopes.js';
@@ -75,16 +76,16 @@ export function createGovernanceCommands(ctx: GovernanceCommandContext): Governa
       const zones = [...new Set(registry.households().map((h) => h.zone).filter((z): z is string => z !== null))];
       const proposal = parseProposal(json, source, { knownZones: zones });
       if (proposal.groups.zones.length > 0 && proposal.resolution.zones !== 'day') {
-        throw new Error(`${source}: resolution.zones: weekly and monthly zone figures are not built in this version; use "day".`);
+        throw new GovernanceError(`${source}: resolution.zones: weekly and monthly zone figures are not built in this version; use "day".`, 'invalid');
       }
       const problems = checkZoneList(proposal.groups, householdMemberships(registry), proposal.rules.k);
-      if (problems.length > 0) throw new Error(`${source}: these groups could single out households:\n  ${problems.join('\n  ')}`);
+      if (problems.length > 0) throw new GovernanceError(`${source}: these groups could single out households:\n  ${problems.join('\n  ')}`, 'invalid');
       return { proposalId: await governance.propose(proposal, ctx.now()) };
     },
 
     async preview(proposalId, days = 30) {
       const record = governance.proposal(proposalId);
-      if (!record) throw new Error(`Proposal "${proposalId}" does not exist; see \`commonwatt policy show\`.`);
+      if (!record) throw new GovernanceError(`Proposal "${proposalId}" does not exist; see \`commonwatt policy show\`.`, 'not_found');
       const p = record.proposal;
       const audience = p.audience.tier === 'open' ? 'open' : `shared:${p.audience.partner}`;
       const policy = {
@@ -144,12 +145,12 @@ export function createGovernanceCommands(ctx: GovernanceCommandContext): Governa
     },
 
     async consentSet(householdId, scopes, textVersion) {
-      if (!registry.household(householdId)) throw new Error(`Household "${householdId}" does not exist; see \`commonwatt households list\`.`);
+      if (!registry.household(householdId)) throw new GovernanceError(`Household "${householdId}" does not exist; see \`commonwatt households list\`.`, 'not_found');
       return governance.setConsent(householdId, scopes, textVersion, ctx.now());
     },
 
     async consentWithdraw(householdId, scopes, deleteRawData) {
-      if (!registry.household(householdId)) throw new Error(`Household "${householdId}" does not exist; see \`commonwatt households list\`.`);
+      if (!registry.household(householdId)) throw new GovernanceError(`Household "${householdId}" does not exist; see \`commonwatt households list\`.`, 'not_found');
       const names: ConsentScopeName[] | 'all' = scopes === 'all' ? 'all' : scopes.map(parseConsentScopeName);
       const result = await governance.withdrawConsent(householdId, { scopes: names, deleteRawData }, ctx.now());
       let readingsDeleted = 0;
@@ -167,12 +168,12 @@ export function createGovernanceCommands(ctx: GovernanceCommandContext): Governa
 
     async partnerToken(proposalId) {
       const record = governance.proposal(proposalId);
-      if (!record) throw new Error(`Proposal "${proposalId}" does not exist; see \`commonwatt policy show\`.`);
+      if (!record) throw new GovernanceError(`Proposal "${proposalId}" does not exist; see \`commonwatt policy show\`.`, 'not_found');
       const audience = record.proposal.audience;
-      if (audience.tier !== 'shared') throw new Error(`Proposal ${proposalId} publishes openly; partner tokens are for shared-tier proposals.`);
-      if (record.status !== 'adopted' || !record.expiresAt) throw new Error(`Proposal ${proposalId} is ${record.status}; a partner token needs a decision adopting it first.`);
+      if (audience.tier !== 'shared') throw new GovernanceError(`Proposal ${proposalId} publishes openly; partner tokens are for shared-tier proposals.`, 'invalid');
+      if (record.status !== 'adopted' || !record.expiresAt) throw new GovernanceError(`Proposal ${proposalId} is ${record.status}; a partner token needs a decision adopting it first.`, 'conflict');
       const expiresAt = Date.parse(record.expiresAt);
-      if (expiresAt <= ctx.now()) throw new Error(`The sharing under ${proposalId} expired on ${record.expiresAt}.`);
+      if (expiresAt <= ctx.now()) throw new GovernanceError(`The sharing under ${proposalId} expired on ${record.expiresAt}.`, 'conflict');
       const token = await ctx.partnerTokens.create(proposalId, `shared:${audience.partner}`, expiresAt, ctx.now());
       return { proposalId, partner: audience.partner, token, expiresAt: record.expiresAt };
     },

@@ -269,4 +269,15 @@ test('the group sees the retention log and the proposals with their discussion a
   }
 });
 
+test('the group\'s mistakes are answered as such, not as hub failures: unknown proposal 404, unknown household 404', async () => {
+  const preview = await call('GET', '/api/admin/proposals/p-99/preview', { as: 'gina' });
+  assert.is(preview.status, 404);
+  assert.match(preview.body.error, /Proposal "p-99" does not exist/);
+  const consent = await call('PUT', '/api/admin/consent/h-nobody', { as: 'gina', body: { scopes: { aggregates: true }, textVersion: 'v1' } });
+  assert.is(consent.status, 404);
+  assert.match(consent.body.error, /Household "h-nobody" does not exist/);
+  const withdraw = await call('DELETE', '/api/admin/consent/h-nobody', { as: 'gina', body: { scopes: 'all' } });
+  assert.is(withdraw.status, 404);
+});
+
 test.run();
