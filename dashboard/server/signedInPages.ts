@@ -13,7 +13,7 @@ import { renderPage } from './pageLayout.js';
  * /api/admin/...; those routes enforce the roles, so the shells need no guard.
  * - GET /sign-in    sign-in form (`?next=/path` to return to a page)
  * - GET /volunteer  sensor health, households and zones, add a meter (volunteer role)
- * - GET /group      publish status, proposals and previews, decisions, consent register, retention log (group role)
+ * - GET /group      publish status, proposals and previews, decisions, consent register (recording and withdrawing consent), retention log (group role)
  *
  * Without JavaScript the pages say so: the content stays `hidden` until the
  * script has checked the session.
@@ -253,8 +253,42 @@ function groupMain(s: DashboardStrings): RawHtml {
 <section id="consent-section" aria-labelledby="consent-heading">
   <h2 id="consent-heading">${g('consentHeading')}</h2>
   <p class="muted">${g('consentLede')}</p>
-  ${recordTable('consent-table', g('consentCaption'), [g('colConsentHousehold'), g('colScopes'), g('colSince'), g('colTextVersion'), g('colWithdrawn'), g('colRawDeleted')])}
+  ${recordTable('consent-table', g('consentCaption'), [g('colConsentHousehold'), g('colScopes'), g('colSince'), g('colTextVersion'), g('colWithdrawn'), g('colRawDeleted'), g('colConsentChange')])}
   <p id="consent-empty" class="muted" hidden>${g('consentEmpty')}</p>
+  <p id="withdraw-done" role="status"></p>
+  <form id="withdraw-form" class="stacked-form confirm-panel" aria-labelledby="withdraw-heading" novalidate hidden>
+    <h3 id="withdraw-heading" tabindex="-1"></h3>
+    <p>${g('withdrawExplain')}</p>
+    <fieldset id="withdraw-what">
+      <legend>${g('withdrawWhatLegend')}</legend>
+      <div class="choice"><input id="withdraw-all" name="withdraw-what" type="radio" value="all" checked><label for="withdraw-all">${g('withdrawAll')}</label></div>
+      <div id="withdraw-some-choice" class="choice"><input id="withdraw-some" name="withdraw-what" type="radio" value="some"><label for="withdraw-some">${g('withdrawSome')}</label></div>
+      <div id="withdraw-scope-list" class="sub-choices"></div>
+    </fieldset>
+    <div class="choice"><input id="withdraw-delete-raw" name="deleteRawData" type="checkbox" aria-describedby="withdraw-delete-raw-hint"><label for="withdraw-delete-raw">${g('withdrawDeleteRaw')}</label></div>
+    <p class="hint" id="withdraw-delete-raw-hint">${g('withdrawDeleteRawHint')}</p>
+    <div id="withdraw-error" class="alert-region" role="alert"></div>
+    <p class="form-actions">
+      <button type="submit" id="withdraw-confirm">${g('withdrawConfirm')}</button>
+      <button type="button" id="withdraw-cancel" class="secondary">${g('withdrawCancel')}</button>
+    </p>
+  </form>
+
+  <h3 id="consent-form-heading">${g('consentFormHeading')}</h3>
+  <p>${g('consentFormLede')}</p>
+  <form id="consent-form" class="stacked-form" aria-labelledby="consent-form-heading" novalidate>
+    ${field('consent-household', g('consentHouseholdLabel'), html`<select id="consent-household" name="householdId" required><option value="">${g('consentHouseholdChoose')}</option></select>`)}
+    <fieldset id="consent-scopes">
+      <legend>${g('consentScopesLegend')}</legend>
+      <div class="choice"><input id="consent-aggregates" name="aggregates" type="checkbox"><label for="consent-aggregates">${g('consentAggregatesLabel')}</label></div>
+      <div class="choice"><input id="consent-live-generation" name="liveGeneration" type="checkbox"><label for="consent-live-generation">${g('consentLiveGenerationLabel')}</label></div>
+      ${field('consent-partners', g('consentPartnersLabel'), input('consent-partners', 'text', html`maxlength="1000" autocomplete="off" aria-describedby="consent-partners-hint"`), g('consentPartnersHint'))}
+    </fieldset>
+    ${field('consent-version', g('consentVersionLabel'), input('consent-version', 'text', html`required maxlength="100" autocomplete="off" spellcheck="false" aria-describedby="consent-version-hint"`), g('consentVersionHint'))}
+    <div id="consent-error" class="alert-region" role="alert"></div>
+    <p><button type="submit" id="consent-submit">${g('consentSubmit')}</button></p>
+    <p id="consent-done" role="status"></p>
+  </form>
 </section>
 
 <section id="retention-section" aria-labelledby="retention-heading">

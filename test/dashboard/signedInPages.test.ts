@@ -12,7 +12,8 @@ import { createLocalCalendar } from '../../hub/rollups/localTime.js';
  * The volunteers' and group's pages in real headless Chromium against a real
  * hub: sign-in, roles and CSRF enforced, the volunteers' work (sensor health
  * without energy values, households, pairing a meter) and the group's (proposals
- * with discussion, preview, recording a decision), accessible in both themes.
+ * with discussion, preview, recording a decision, recording and withdrawing
+ * consent), accessible in both themes.
  */
 const test = suite('dashboard: signed-in pages in a real browser');
 
@@ -227,6 +228,85 @@ test('the group sees proposals with their discussion, previews figure by figure,
   const firstLabel = n.th.hub.registry.household(n.households[0]!.householdId)!.label;
   assert.ok((await page.locator('#consent-table').innerText()).includes(firstLabel), 'the register names households');
   await screenshot(page, 'group-page');
+  await context.close();
+});
+
+test('the group records a household\'s consent, is told what is wrong with a bad form, and withdraws consent with its raw readings deleted', async () => {
+  const context = await newContext(browser);
+  const page = await signIn(context, 'gina', '/group');
+  await page.waitForSelector('#consent-table tbody tr');
+  const governance = n.th.hub.governance;
+  // Households near the end of the list, so the deletion below touches no household other tests use.
+  const recorded = n.households.at(-4)!;
+  const withdrawn = n.households.at(-2)!;
+  assert.ok(withdrawn.solarMeter, 'the household withdrawing has two meters');
+
+  // Recording: the form starts from what the household agreed to so far.
+  await page.selectOption('#consent-household', recorded.householdId);
+  assert.ok(await page.isChecked('#consent-aggregates'), 'starts from the household\'s current consent');
+  await page.check('#consent-live-generation');
+  await page.fill('#consent-partners', 'Mill Lane School, City Energy Lab');
+  await page.fill('#consent-version', 'v2');
+  await page.click('#consent-submit');
+  await page.waitForFunction(() => /Recorded consent for/.test(document.getElementById('consent-done')?.textContent ?? ''));
+  assert.equal(governance.consentAt(recorded.householdId, n.clock.now()), { aggregates: true, liveGeneration: true, partners: ['Mill Lane School', 'City Energy Lab'] });
+  const recordedRow = page.locator(`#consent-table tbody tr:has(button[data-household="${recorded.householdId}"])`);
+  await page.waitForFunction((id) => /v2/.test(document.querySelector(`#consent-table tbody tr:has(button[data-household="${id}"])`)?.textContent ?? ''), recorded.householdId);
+  assert.match(await recordedRow.innerText(), /partner Mill Lane School, partner City Energy Lab/);
+
+  // No version: said so, the field marked, nothing recorded.
+  const changes = governance.consentRegister().find((e) => e.householdId === recorded.householdId)!.changedAt;
+  await page.fill('#consent-version', '');
+  await page.click('#consent-submit');
+  await page.waitForSelector('#consent-error .error');
+  assert.match(await page.locator('#consent-error').innerText(), /The consent was not recorded\.\s+Consent form version: write the version printed on the signed form/);
+  assert.is(await page.getAttribute('#consent-version', 'aria-invalid'), 'true');
+  // A problem only the hub finds: its words, on the field it names.
+  await page.fill('#consent-version', 'v2');
+  await page.fill('#consent-partners', 'City Energy Lab, City Energy Lab');
+  await page.click('#consent-submit');
+  await page.waitForFunction(() => /names a partner twice/.test(document.getElementById('consent-error')?.textContent ?? ''));
+  assert.is(await page.getAttribute('#consent-partners', 'aria-invalid'), 'true');
+  assert.is(await page.getAttribute('#consent-version', 'aria-invalid'), null, 'a corrected field is no longer marked');
+  assert.is(governance.consentRegister().find((e) => e.householdId === recorded.householdId)!.changedAt, changes, 'nothing recorded');
+
+  // Withdrawing: the row's button opens a confirmation, with focus on it.
+  const meters = [withdrawn.gridMeter.meterId, withdrawn.solarMeter!.meterId];
+  for (const meter of meters) assert.ok(n.th.hub.store.stats(meter).readings > 0, `${meter} has readings before`);
+  const withdrawButton = page.locator(`#consent-table button[data-household="${withdrawn.householdId}"]`);
+  await withdrawButton.click();
+  await page.waitForSelector('#withdraw-form:not([hidden])');
+  assert.is(await page.evaluate(() => document.activeElement?.id), 'withdraw-heading');
+  assert.is(await withdrawButton.getAttribute('aria-expanded'), 'true');
+  const label = n.th.hub.registry.household(withdrawn.householdId)!.label;
+  assert.ok((await page.locator('#withdraw-heading').innerText()).includes(label), 'the confirmation names the household');
+  assert.match(await page.locator('#withdraw-form').innerText(), /Figures already published stay published/);
+  const violations = await axeViolations(page);
+  assert.equal(violations.length, 0, `/group with a withdrawal open:\n${describeViolations(violations)}`);
+  await screenshot(page, 'group-consent');
+
+  // "Only what is ticked" with nothing ticked is refused before anything is sent.
+  await page.check('#withdraw-some');
+  await page.click('#withdraw-confirm');
+  await page.waitForSelector('#withdraw-error .error');
+  assert.match(await page.locator('#withdraw-error').innerText(), /Nothing is ticked/);
+  await page.check('#withdraw-all');
+  await page.check('#withdraw-delete-raw');
+  await page.click('#withdraw-confirm');
+  await page.waitForFunction(() => /Withdrew all consent of/.test(document.getElementById('withdraw-done')?.textContent ?? ''));
+  assert.match(await page.locator('#withdraw-done').innerText(), /Deleted [\d,]+ raw readings\./);
+  assert.ok(await page.locator('#withdraw-form').isHidden());
+  assert.equal(governance.consentAt(withdrawn.householdId, n.clock.now()), { aggregates: false, liveGeneration: false, partners: [] });
+  for (const meter of meters) assert.is(n.th.hub.store.stats(meter).readings, 0, `${meter}'s readings are deleted`);
+  assert.ok(n.th.hub.store.stats(n.households.at(-1)!.gridMeter.meterId).readings > 0, 'other households keep theirs');
+  assert.ok(governance.deletions().some((d) => d.householdId === withdrawn.householdId && (d.counts.readings ?? 0) > 0), 'the deletion is on the record');
+  // The register shows it: nothing agreed to, withdrawn and deleted with a time.
+  const row = page.locator(`#consent-table tbody tr:has(button[data-household="${withdrawn.householdId}"])`);
+  const cells = row.locator('td');
+  assert.is((await cells.nth(0).innerText()).trim(), 'nothing');
+  await row.locator('td:nth-of-type(4) time').waitFor();
+  await row.locator('td:nth-of-type(5) time').waitFor();
+  assert.is(await page.evaluate(() => document.activeElement?.getAttribute('data-household')), withdrawn.householdId, 'focus is back on the row');
   await context.close();
 });
 

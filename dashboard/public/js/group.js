@@ -1,7 +1,8 @@
 // @ts-check
 // The group's page: publish status, proposals with their discussion questions,
 // a preview of each open proposal figure by figure, recording a decision, the
-// consent register and the retention log.
+// consent register (recording a household's consent, withdrawing it with or
+// without deleting its raw readings) and the retention log.
 
 /**
  * @typedef {{
@@ -357,22 +358,268 @@
 
   /** @type {Map<string, string>} household id → label, for the consent register */
   let householdLabels = new Map();
+  /** @type {ConsentEntry[]} */
+  let consentRegister = [];
+  /** @type {string | null} the household whose withdrawal form is open */
+  let withdrawingFor = null;
+  /** @type {Map<string, HTMLButtonElement>} household id → its row's "Withdraw…" button */
+  let withdrawButtons = new Map();
+
+  /** @param {string} householdId */
+  const householdName = (householdId) => householdLabels.get(householdId) ?? householdId;
+
+  /** @param {ConsentEntry['scopes']} scopes */
+  function scopesText(scopes) {
+    const parts = [
+      scopes.aggregates ? t('scopeAggregates') : null,
+      scopes.liveGeneration ? t('scopeLiveGeneration') : null,
+      ...scopes.partners.map((partner) => t('scopePartner', { partner })),
+    ].filter(Boolean);
+    return parts.length > 0 ? parts.join(t('listComma')) : t('scopeNothing');
+  }
 
   /** @param {ConsentEntry} entry */
   function consentRow(entry) {
-    const scopes = [
-      entry.scopes.aggregates ? t('scopeAggregates') : null,
-      entry.scopes.liveGeneration ? t('scopeLiveGeneration') : null,
-      ...entry.scopes.partners.map((partner) => t('scopePartner', { partner })),
-    ].filter(Boolean);
+    const withdraw = el('button', { className: 'secondary', attrs: { type: 'button', 'data-household': entry.householdId, 'aria-controls': 'withdraw-form', 'aria-expanded': String(withdrawingFor === entry.householdId) } }, [
+      t('withdrawButton'),
+      el('span', { className: 'visually-hidden', text: ` ${t('withdrawButtonWhose', { household: householdName(entry.householdId) })}` }),
+    ]);
+    withdraw.addEventListener('click', () => openWithdrawal(entry));
+    withdrawButtons.set(entry.householdId, withdraw);
     return el('tr', {}, [
-      el('th', { attrs: { scope: 'row' } }, [householdLabels.get(entry.householdId) ?? entry.householdId, el('span', { className: 'muted', text: ` ${entry.householdId}` })]),
-      el('td', { text: scopes.length > 0 ? scopes.join(t('listComma')) : t('scopeNothing') }),
+      el('th', { attrs: { scope: 'row' } }, [householdName(entry.householdId), el('span', { className: 'muted', text: ` ${entry.householdId}` })]),
+      el('td', { text: scopesText(entry.scopes) }),
       el('td', {}, [entry.consentedAt ? el('time', { attrs: { datetime: entry.consentedAt }, text: ui.absoluteTime(entry.consentedAt) }) : ui.st('dash')]),
       el('td', { text: entry.textVersion ?? ui.st('dash') }),
       el('td', {}, [entry.withdrawnAt ? el('time', { attrs: { datetime: entry.withdrawnAt }, text: ui.absoluteTime(entry.withdrawnAt) }) : ui.st('dash')]),
       el('td', {}, [entry.rawDataDeletedAt ? el('time', { attrs: { datetime: entry.rawDataDeletedAt }, text: ui.absoluteTime(entry.rawDataDeletedAt) }) : ui.st('dash')]),
+      el('td', {}, [withdraw]),
     ]);
+  }
+
+  /**
+   * The problems a refused change lists, from either shape of answer: a
+   * headline and one problem per line (the governance store's), or one line of
+   * "path: message; path: message" (a request the route's schema refused).
+   * @param {AlertMessage | null} message
+   */
+  function problemList(message) {
+    if (!message) return [];
+    if (message.problems && message.problems.length > 0) return message.problems;
+    return message.what.split('; ').filter((part) => /^[\w.]+:/.test(part));
+  }
+
+  /**
+   * Marks the inputs that the problems name, by the longest matching field path.
+   * @param {string[]} problems
+   * @param {Record<string, string>} fields field path → input id
+   */
+  function markInvalidFields(problems, fields) {
+    const paths = Object.keys(fields).sort((a, b) => b.length - a.length);
+    for (const problem of problems) {
+      const path = /^([\w.]+):/.exec(problem)?.[1];
+      if (!path) continue;
+      const known = paths.find((p) => path === p || path.startsWith(`${p}.`));
+      if (known) document.getElementById(/** @type {string} */ (fields[known]))?.setAttribute('aria-invalid', 'true');
+    }
+  }
+
+  // Recording consent
+
+  /** Consent fields as the server names them in its problems, and the inputs that hold them. */
+  const CONSENT_FIELDS = {
+    household: 'consent-household',
+    scopes: 'consent-aggregates',
+    'scopes.aggregates': 'consent-aggregates',
+    'scopes.liveGeneration': 'consent-live-generation',
+    'scopes.partners': 'consent-partners',
+    textVersion: 'consent-version',
+  };
+
+  function fillConsentHouseholds() {
+    const select = ui.byId('consent-household', HTMLSelectElement);
+    const chosen = select.value;
+    const first = /** @type {HTMLOptionElement} */ (select.options[0]);
+    const households = [...householdLabels].sort(([, a], [, b]) => a.localeCompare(b, ui.page.locale || undefined, { numeric: true }));
+    select.replaceChildren(first, ...households.map(([id, name]) => el('option', { attrs: { value: id }, text: t('householdOption', { label: name, id }) })));
+    if (householdLabels.has(chosen)) select.value = chosen;
+  }
+
+  function setUpConsentForm() {
+    const form = ui.byId('consent-form', HTMLFormElement);
+    const household = ui.byId('consent-household', HTMLSelectElement);
+    const aggregates = ui.byId('consent-aggregates', HTMLInputElement);
+    const liveGeneration = ui.byId('consent-live-generation', HTMLInputElement);
+    const partners = ui.byId('consent-partners', HTMLInputElement);
+    const version = ui.byId('consent-version', HTMLInputElement);
+    const errorRegion = ui.byId('consent-error', HTMLElement);
+    const done = ui.byId('consent-done', HTMLElement);
+    const submit = ui.byId('consent-submit', HTMLButtonElement);
+
+    // Start from what the household has agreed to so far: the form records the whole of it anew.
+    household.addEventListener('change', () => {
+      const entry = consentRegister.find((e) => e.householdId === household.value);
+      aggregates.checked = entry?.scopes.aggregates ?? false;
+      liveGeneration.checked = entry?.scopes.liveGeneration ?? false;
+      partners.value = entry?.scopes.partners.join(', ') ?? '';
+    });
+
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      ui.showAlert(errorRegion, null);
+      done.textContent = '';
+      for (const id of new Set(Object.values(CONSENT_FIELDS))) ui.byId(id, HTMLElement).removeAttribute('aria-invalid');
+      const householdId = household.value;
+      const textVersion = version.value.trim();
+      // The two fields the form cannot do without; the hub checks everything else.
+      const missing = [!householdId ? t('consentHouseholdMissing') : null, !textVersion ? t('consentVersionMissing') : null].filter((p) => p !== null);
+      if (missing.length > 0) {
+        ui.showAlert(errorRegion, { what: t('consentRefused'), problems: missing, action: ui.st('invalidAction') });
+        if (!householdId) household.setAttribute('aria-invalid', 'true');
+        if (!textVersion) version.setAttribute('aria-invalid', 'true');
+        (!householdId ? household : version).focus();
+        return;
+      }
+      const scopes = {
+        aggregates: aggregates.checked,
+        liveGeneration: liveGeneration.checked,
+        partners: partners.value
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean),
+      };
+      void ui.whileBusy(submit, async () => {
+        try {
+          /** @type {ConsentEntry} */
+          const recorded = await ui.api('PUT', `/api/admin/consent/${encodeURIComponent(householdId)}`, { scopes, textVersion });
+          done.textContent = t('consentRecorded', { household: householdName(householdId), version: recorded.textVersion ?? textVersion, scopes: scopesText(recorded.scopes) });
+          // The next form signed is another household's or another version: it must be typed again.
+          version.value = '';
+        } catch (error) {
+          const message = ui.describeError(error);
+          if (message && error instanceof ui.ApiError && error.status === 400) {
+            message.problems = problemList(message);
+            message.what = t('consentRefused');
+          }
+          ui.showAlert(errorRegion, message);
+          markInvalidFields(message?.problems ?? [], CONSENT_FIELDS);
+          return;
+        }
+        // Recorded: a register that fails to load again is the page's problem, not the form's.
+        await loadConsent().catch((error) => ui.showError(ui.pageAlert(), error));
+      });
+    });
+  }
+
+  // Withdrawing consent
+
+  /** @param {ConsentEntry['scopes']} scopes @returns {Array<{ name: string, text: string }>} */
+  const withdrawableScopes = (scopes) => [
+    ...(scopes.aggregates ? [{ name: 'aggregates', text: t('withdrawScopeAggregates') }] : []),
+    ...(scopes.liveGeneration ? [{ name: 'liveGeneration', text: t('withdrawScopeLiveGeneration') }] : []),
+    ...scopes.partners.map((partner) => ({ name: `partner:${partner}`, text: t('withdrawScopePartner', { partner }) })),
+  ];
+
+  /** @param {ConsentEntry} entry */
+  function openWithdrawal(entry) {
+    const form = ui.byId('withdraw-form', HTMLFormElement);
+    const heading = ui.byId('withdraw-heading', HTMLElement);
+    if (withdrawingFor) withdrawButtons.get(withdrawingFor)?.setAttribute('aria-expanded', 'false');
+    withdrawingFor = entry.householdId;
+    withdrawButtons.get(entry.householdId)?.setAttribute('aria-expanded', 'true');
+    heading.textContent = t('withdrawHeading', { household: householdName(entry.householdId) });
+    const scopes = withdrawableScopes(entry.scopes);
+    ui.byId('withdraw-all', HTMLInputElement).checked = true;
+    ui.byId('withdraw-some-choice', HTMLElement).hidden = scopes.length === 0;
+    const list = ui.byId('withdraw-scope-list', HTMLElement);
+    list.replaceChildren(
+      ...(scopes.length === 0
+        ? [el('p', { className: 'muted', text: t('withdrawNothingLeft') })]
+        : scopes.map((scope, i) => {
+            const id = `withdraw-scope-${i}`;
+            const box = el('input', { id, attrs: { type: 'checkbox', name: 'scope', value: scope.name } });
+            // Ticking one thing means withdrawing only what is ticked.
+            box.addEventListener('change', () => {
+              if (box.checked) ui.byId('withdraw-some', HTMLInputElement).checked = true;
+            });
+            return el('div', { className: 'choice' }, [box, el('label', { attrs: { for: id }, text: scope.text })]);
+          })),
+    );
+    ui.byId('withdraw-delete-raw', HTMLInputElement).checked = false;
+    ui.showAlert(ui.byId('withdraw-error', HTMLElement), null);
+    ui.byId('withdraw-done', HTMLElement).textContent = '';
+    form.hidden = false;
+    heading.focus();
+    form.scrollIntoView({ block: 'nearest' });
+  }
+
+  /** @param {{ returnFocus: boolean }} options */
+  function closeWithdrawal({ returnFocus }) {
+    const householdId = withdrawingFor;
+    withdrawingFor = null;
+    ui.byId('withdraw-form', HTMLFormElement).hidden = true;
+    const button = householdId ? withdrawButtons.get(householdId) : undefined;
+    button?.setAttribute('aria-expanded', 'false');
+    if (returnFocus) button?.focus();
+  }
+
+  function setUpWithdrawForm() {
+    const form = ui.byId('withdraw-form', HTMLFormElement);
+    const errorRegion = ui.byId('withdraw-error', HTMLElement);
+    const done = ui.byId('withdraw-done', HTMLElement);
+    const confirm = ui.byId('withdraw-confirm', HTMLButtonElement);
+    const deleteRaw = ui.byId('withdraw-delete-raw', HTMLInputElement);
+    ui.byId('withdraw-cancel', HTMLButtonElement).addEventListener('click', () => closeWithdrawal({ returnFocus: true }));
+    form.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') closeWithdrawal({ returnFocus: true });
+    });
+
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const householdId = withdrawingFor;
+      if (!householdId) return;
+      ui.showAlert(errorRegion, null);
+      const boxes = /** @type {HTMLInputElement[]} */ ([...form.querySelectorAll('input[name="scope"]')]);
+      for (const box of boxes) box.removeAttribute('aria-invalid');
+      const all = ui.byId('withdraw-all', HTMLInputElement).checked;
+      const ticked = boxes.filter((box) => box.checked);
+      if (!all && ticked.length === 0) {
+        ui.showAlert(errorRegion, { what: t('withdrawRefused'), problems: [t('withdrawChooseScope')], action: t('withdrawChooseScopeAction') });
+        for (const box of boxes) box.setAttribute('aria-invalid', 'true');
+        boxes[0]?.focus();
+        return;
+      }
+      const scopes = all ? 'all' : ticked.map((box) => box.value);
+      const deleteRawData = deleteRaw.checked;
+      void ui.whileBusy(confirm, async () => {
+        try {
+          /** @type {{ householdId: string, withdrawn: string, readingsDeleted: number }} */
+          const result = await ui.api('DELETE', `/api/admin/consent/${encodeURIComponent(householdId)}`, { scopes, deleteRawData });
+          const household = householdName(householdId);
+          const what = all
+            ? t('withdrawDoneAll', { household })
+            : t('withdrawDoneSome', { household, scopes: ticked.map((box) => box.labels?.[0]?.textContent ?? box.value).join(t('listComma')) });
+          const readings = !deleteRawData
+            ? t('withdrawDoneKept')
+            : result.readingsDeleted > 0
+              ? t('withdrawDoneReadings', { n: ui.count(result.readingsDeleted) })
+              : t('withdrawDoneNoReadings');
+          closeWithdrawal({ returnFocus: false });
+          done.textContent = [what, readings, t('withdrawDoneNext')].join(' ');
+        } catch (error) {
+          const message = ui.describeError(error);
+          if (message && error instanceof ui.ApiError && error.status === 400) {
+            message.problems = problemList(message);
+            message.what = t('withdrawRefused');
+          }
+          ui.showAlert(errorRegion, message);
+          return;
+        }
+        // Withdrawn: the register shows it, and keyboard users are back on the household's row.
+        await loadConsent().catch((error) => ui.showError(ui.pageAlert(), error));
+        withdrawButtons.get(householdId)?.focus();
+      });
+    });
   }
 
   /** @param {RetentionRun} run */
@@ -398,7 +645,10 @@
     /** @type {[ConsentEntry[], { households: Array<{ id: string, label: string }> }]} */
     const [register, list] = await Promise.all([ui.api('GET', '/api/admin/consent'), ui.api('GET', '/api/admin/households')]);
     householdLabels = new Map(list.households.map((h) => [h.id, h.label]));
+    consentRegister = register;
+    withdrawButtons = new Map();
     fillTable(tableBody('consent-table'), 'consent-empty', register.map(consentRow));
+    fillConsentHouseholds();
   }
   async function loadRetention() {
     /** @type {{ runs: RetentionRun[] }} */
@@ -410,6 +660,8 @@
     const session = await ui.start('group');
     if (!session) return;
     setUpDecisionForm();
+    setUpConsentForm();
+    setUpWithdrawForm();
     // Each part loads on its own: one failing still leaves the others.
     const results = await Promise.allSettled([loadStatus(), loadProposals(), loadConsent(), loadRetention()]);
     const failed = results.find((r) => r.status === 'rejected');
