@@ -398,6 +398,21 @@
   }
 
   /**
+   * The hub's answer to a change as a message; a refusal (400) is headed by the page's own words
+   * and lists each problem the hub named.
+   * @param {unknown} error
+   * @param {string} refusedKey
+   */
+  function refusal(error, refusedKey) {
+    const message = ui.describeError(error);
+    if (message && error instanceof ui.ApiError && error.status === 400) {
+      message.problems = problemList(message);
+      message.what = t(refusedKey);
+    }
+    return message;
+  }
+
+  /**
    * The problems a refused change lists, from either shape of answer: a
    * headline and one problem per line (the governance store's), or one line of
    * "path: message; path: message" (a request the route's schema refused).
@@ -496,11 +511,7 @@
           // The next form signed is another household's or another version: it must be typed again.
           version.value = '';
         } catch (error) {
-          const message = ui.describeError(error);
-          if (message && error instanceof ui.ApiError && error.status === 400) {
-            message.problems = problemList(message);
-            message.what = t('consentRefused');
-          }
+          const message = refusal(error, 'consentRefused');
           ui.showAlert(errorRegion, message);
           markInvalidFields(message?.problems ?? [], CONSENT_FIELDS);
           return;
@@ -607,11 +618,7 @@
           closeWithdrawal({ returnFocus: false });
           done.textContent = [what, readings, t('withdrawDoneNext')].join(' ');
         } catch (error) {
-          const message = ui.describeError(error);
-          if (message && error instanceof ui.ApiError && error.status === 400) {
-            message.problems = problemList(message);
-            message.what = t('withdrawRefused');
-          }
+          const message = refusal(error, 'withdrawRefused');
           ui.showAlert(errorRegion, message);
           return;
         }
