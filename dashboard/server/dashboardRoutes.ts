@@ -71,12 +71,12 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
   const { strings, assets, clock, calendar } = options;
   const format = createDashboardFormat(strings, calendar.timeZone);
 
-  // The summary reads up to a year of figures: computed once per release and per day, not per request.
+  // The summary reads up to a year of figures: computed once per release, decision and day, not per request.
   let cached: { key: string; summary: PublicSummary } | null = null;
   let releases = 0;
   const summary = (): PublicSummary => {
     const now = clock.now();
-    const key = `${releases}|${calendar.dayKey(now)}`;
+    const key = `${releases}|${options.sources.policyView().decisions.length}|${calendar.dayKey(now)}`;
     if (cached?.key !== key) cached = { key, summary: computePublicSummary({ sources: options.sources, calendar, now, co2GramsPerKwh: options.co2GramsPerKwh }) };
     return cached.summary;
   };
