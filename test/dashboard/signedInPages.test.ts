@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { axeViolations, describeViolations, launchChromium, newContext, screenshot } from '../helpers/browser.js';
 import { PASSWORDS, startDashboardNeighbourhood, type DashboardNeighbourhood } from '../helpers/dashboardNeighbourhood.js';
 import { createLocalCalendar } from '../../hub/rollups/localTime.js';
+import { waitFor } from '../helpers/testHub.js';
 
 /**
  * The volunteers' and group's pages in real headless Chromium against a real
@@ -303,6 +304,8 @@ test('the group records a household\'s consent, is told what is wrong with a bad
   // The register shows it: nothing agreed to, withdrawn and deleted with a time.
   const row = page.locator(`#consent-table tbody tr:has(button[data-household="${withdrawn.householdId}"])`);
   const cells = row.locator('td');
+  // The register reloads after the confirmation is shown: wait for the row to be redrawn.
+  await waitFor(async () => (await cells.nth(0).innerText()).trim() === 'nothing', 'the register row redrawn after the withdrawal', 10_000).catch(() => {});
   assert.is((await cells.nth(0).innerText()).trim(), 'nothing');
   await row.locator('td:nth-of-type(4) time').waitFor();
   await row.locator('td:nth-of-type(5) time').waitFor();
