@@ -190,6 +190,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
           assets: dashboardAssets,
           neighbourhoodName,
           live,
+          logger: options.logger,
           co2GramsPerKwh: settings.co2GramsPerKwh,
           contact: settings.contact ?? dashboardStrings.t('common.defaultContact'),
           onReleased(listener) {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../hub/config/clock.js';
 import type { LocalCalendar } from '../../hub/rollups/localTime.js';
 import type { PublicSurfaceSources } from '../../hub/publication/publicSurfaces.js';
@@ -11,8 +11,9 @@ import { renderKioskMain, renderKioskPanels } from './kioskPage.js';
 import { renderPage } from './pageLayout.js';
 import { computePublicSummary, type HistoryScale, type PublicSummary } from './publicSummary.js';
 import { HISTORY_SCALES, renderResidentsFigures, renderResidentsMain } from './residentsPage.js';
-import { createLiveEvents, type LiveEvents } from './liveEvents.js';
+import { createLiveEvents } from './liveEvents.js';
 import type { LiveGeneration } from '../../hub/publication/liveGeneration.js';
+import type { Logger } from '../../hub/log/createLogger.js';
 
 /**
  * The public dashboard's routes, all in one place. Every page and fragment is
@@ -53,6 +54,7 @@ export interface DashboardOptions {
   onReleased(listener: () => void): () => void;
   /** "Solar generation now"; shown only while a policy in force turns it on. */
   live?: LiveGeneration;
+  logger: Logger;
   /** Seconds between `ping` events on the live stream. */
   pingSeconds?: number;
 }
@@ -67,7 +69,7 @@ export const PAGE_HEADERS = {
   'referrer-policy': 'same-origin',
 } as const;
 
-export function registerDashboard(app: FastifyInstance, options: DashboardOptions): { live: LiveEvents } {
+export function registerDashboard(app: FastifyInstance, options: DashboardOptions): void {
   const { strings, assets, clock, calendar } = options;
   const format = createDashboardFormat(strings, calendar.timeZone);
 
@@ -103,6 +105,22 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
   });
 
   const page = (reply: FastifyReply, body: string) => reply.headers(PAGE_HEADERS).send(body);
+  const log = options.logger.child({ module: 'dashboard' });
+  // A page that fails to render answers with a page saying so, not with the API's JSON error.
+  const pageRoute = {
+    errorHandler(error: Error, request: FastifyRequest, reply: FastifyReply) {
+      log.error({ err: error, url: request.url }, 'dashboard page failed to render');
+      const body = renderPage({
+        strings,
+        assets,
+        page: 'notFound',
+        title: strings.t('common.errorTitle'),
+        main: html`<h1>${strings.t('common.errorTitle')}</h1><p>${strings.t('common.errorServer')}</p><p><a href="/">${strings.t('common.navToday')}</a></p>`,
+        neighbourhoodName: options.neighbourhoodName,
+      });
+      return page(reply.status(500), body);
+    },
+  };
   const today = () => calendar.dayKey(clock.now());
   const residentsView = (historyScale: HistoryScale) => {
     const now = liveFigure();
@@ -112,7 +130,7 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
   const kioskView = () => ({ summary: summary(), strings, format, today: today(), now: clock.now(), neighbourhoodName: options.neighbourhoodName, live: liveFigure()?.figure });
   const scaleOf = (raw: string | undefined): HistoryScale => (HISTORY_SCALES.includes(raw as HistoryScale) ? (raw as HistoryScale) : 'day');
 
-  app.get<{ Querystring: { history?: string } }>(DASHBOARD_ROUTES.residents, async (request, reply) => {
+  app.get<{ Querystring: { history?: string } }>(DASHBOARD_ROUTES.residents, pageRoute, async (request, reply) => {
     const view = residentsView(scaleOf(request.query.history));
     return page(
       reply,
@@ -130,9 +148,9 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
     );
   });
 
-  app.get(DASHBOARD_ROUTES.figuresPartial, async (_request, reply) => page(reply, toHtmlString(renderResidentsFigures(residentsView('day')))));
+  app.get(DASHBOARD_ROUTES.figuresPartial, pageRoute, async (_request, reply) => page(reply, toHtmlString(renderResidentsFigures(residentsView('day')))));
 
-  app.get(DASHBOARD_ROUTES.kiosk, async (_request, reply) =>
+  app.get(DASHBOARD_ROUTES.kiosk, pageRoute, async (_request, reply) =>
     page(
       reply,
       renderPage({
@@ -149,9 +167,9 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
     ),
   );
 
-  app.get(DASHBOARD_ROUTES.kioskPartial, async (_request, reply) => page(reply, toHtmlString(renderKioskPanels(kioskView()))));
+  app.get(DASHBOARD_ROUTES.kioskPartial, pageRoute, async (_request, reply) => page(reply, toHtmlString(renderKioskPanels(kioskView()))));
 
-  app.get(DASHBOARD_ROUTES.about, async (_request, reply) =>
+  app.get(DASHBOARD_ROUTES.about, pageRoute, async (_request, reply) =>
     page(
       reply,
       renderPage({
@@ -206,5 +224,4 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
     );
   });
 
-  return { live };
 }

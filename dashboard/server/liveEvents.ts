@@ -13,7 +13,6 @@ import type { Clock } from '../../hub/config/clock.js';
 export interface LiveEvents {
   attach(request: IncomingMessage, response: ServerResponse): void;
   broadcast(event: string, data: unknown): void;
-  clients(): number;
   closeAll(): void;
 }
 
@@ -75,7 +74,6 @@ export function createLiveEvents(options: { clock: Clock; pingSeconds: number; /
       const text = frame(event, data);
       for (const response of open) send(response, text);
     },
-    clients: () => open.size,
     closeAll() {
       for (const response of open) response.end();
       open.clear();
