@@ -149,7 +149,8 @@ test('a P1 cable unplugged makes the agent stop cleanly with exit code 75, for i
     await waitFor(() => output.includes('sensor agent running'), 'agent started', 20_000);
     const exited = once(agent, 'exit');
     await pty.close(); // the cable is pulled
-    const [code] = (await Promise.race([exited, new Promise((r) => setTimeout(() => r(['timeout']), 15_000))])) as [number | string];
+    // Generous: in one of several full CI runs the agent had not seen the hang-up after 15 s (not reproduced since).
+    const [code] = (await Promise.race([exited, new Promise((r) => setTimeout(() => r(['timeout']), 45_000))])) as [number | string];
     assert.is(code, 75, output);
     assert.match(output, new RegExp(`P1 port ${pty.paths[0]} closed \\(cable unplugged\\?\\): stopping so that the service manager starts the agent again`));
   } finally {
